@@ -1,0 +1,50 @@
+# The two commands that matter: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN_DEBUG := target/debug/billing
+BIND ?= 127.0.0.1:8080
+export DATABASE_URL ?= sqlite://data/billing.db
+
+.PHONY: run test build deps lint bench pg-stop clean-data
+
+deps:
+	@scripts/ensure-system-deps.sh
+
+build: deps
+	$(CARGO) build --bin billing
+
+## Build, migrate, seed, print an admin key, serve on $(BIND) over SQLite (./data/billing.db).
+run: build
+	@mkdir -p data
+	@$(BIN_DEBUG) migrate
+	@$(BIN_DEBUG) seed
+	@echo "Admin API key (shown once; export it as BILLING_ADMIN_KEY):" >&2
+	@$(BIN_DEBUG) api-key create --scope admin --name "make run"
+	@echo "Serving on http://$(BIND)  (Ctrl-C to stop)" >&2
+	@exec $(BIN_DEBUG) serve --bind $(BIND)
+
+## Every test: domain, both stores (SQLite + PostgreSQL), HTTP end to end, doctests.
+test: deps
+	@set -euo pipefail; \
+	url=$$(scripts/ensure-postgres.sh); export TEST_DATABASE_URL="$$url"; \
+	echo "PostgreSQL for tests: $$url" >&2; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace --all-features --no-fail-fast; \
+	else \
+	  $(CARGO) test --workspace --all-features --no-fail-fast --lib --bins --tests; \
+	fi; \
+	$(CARGO) test --workspace --all-features --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-features --all-targets
+
+## Release build, load test, writes docs/benchmarks.md.
+bench: deps
+	@scripts/bench.sh
+
+pg-stop:
+	@d=target/pg-throwaway/data; if [ -f $$d/PG_VERSION ]; then su postgres -s /bin/sh -c "pg_ctl -D $$PWD/$$d stop" || pg_ctl -D $$d stop; fi
+
+clean-data:
+	rm -rf data

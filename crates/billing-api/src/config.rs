@@ -1,0 +1,428 @@
+//! Configuration: defaults, then an optional TOML file (`--config FILE` or `BILLING_CONFIG`),
+//! then environment variables, which win.
+//!
+//! | key (file)                    | env                              | default                       |
+//! |-------------------------------|----------------------------------|-------------------------------|
+//! | `database_url`                | `DATABASE_URL`                   | `sqlite://data/billing.db`    |
+//! | `bind`                        | `BILLING_BIND`                   | `127.0.0.1:8080`              |
+//! | `log`                         | `BILLING_LOG` (or `RUST_LOG`)    | `info`                        |
+//! | `log_format`                  | `BILLING_LOG_FORMAT`             | `pretty` (`json`)             |
+//! | `db_pool_size`                | `BILLING_DB_POOL_SIZE`           | `16`                          |
+//! | `workers`                     | `BILLING_WORKERS`                | number of CPUs                |
+//! | `sweep_interval_seconds`      | `BILLING_SWEEP_INTERVAL_SECONDS` | `5`                           |
+//! | `idempotency_retention_hours` | `BILLING_IDEMPOTENCY_RETENTION_HOURS` | `24`                     |
+//! | `client_request_timeout_seconds` | `BILLING_CLIENT_REQUEST_TIMEOUT_SECONDS` | `10` (time to receive a request's head) |
+//! | `invoice_prefix`              | `BILLING_INVOICE_PREFIX`         | `INV` (numbers read `INV-2026-000001`) |
+//! | `manual_payment_expiry_days`  | `BILLING_MANUAL_PAYMENT_EXPIRY_DAYS` | `7`                        |
+//! | `invoice_due_days`            | `BILLING_INVOICE_DUE_DAYS`       | `14`                          |
+//! | `max_proof_bytes`             | `BILLING_MAX_PROOF_BYTES`        | `5242880` (5 MiB)             |
+//! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
+//! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
+//! | —                             | `BILLING_PAYPAL_RETURN_PAGE`     | none: the return answers JSON |
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use billing_domain::services::PaymentSettings;
+use serde::Deserialize;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, with the request span's fields.
+    Json,
+}
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("invalid {name}={value}: {message}")]
+    Env {
+        /// Variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// Why.
+        message: &'static str,
+    },
+}
+
+/// The optional file's shape.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    log: Option<String>,
+    log_format: Option<LogFormat>,
+    db_pool_size: Option<u32>,
+    workers: Option<usize>,
+    sweep_interval_seconds: Option<u64>,
+    idempotency_retention_hours: Option<u64>,
+    client_request_timeout_seconds: Option<u64>,
+    invoice_prefix: Option<String>,
+    manual_payment_expiry_days: Option<i64>,
+    invoice_due_days: Option<i64>,
+    max_proof_bytes: Option<usize>,
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `postgres://…`, `sqlite://path`, or `memory:` (in-process, not persisted).
+    pub database_url: String,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// A `tracing` filter, e.g. `info,billing_api=debug`.
+    pub log: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Database connections.
+    pub db_pool_size: u32,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// How often background sweeps run (expired holds).
+    pub sweep_interval: Duration,
+    /// How long idempotency records are kept.
+    pub idempotency_retention: Duration,
+    /// How long a new connection may take to send its request head (then 408).
+    pub client_request_timeout: Duration,
+    /// Invoice numbering, due dates, manual payment expiry, proof upload size.
+    pub payments: PaymentSettings,
+    /// The Stripe and PayPal settings (`BILLING_STRIPE_*`, `BILLING_PAYPAL_*`), read from the
+    /// environment by [`Config::from_sources`]; tests set them here instead (no process env).
+    pub gateway_env: GatewayEnv,
+    /// Where `GET /v1/paypal/return` redirects the payer (303) once the order is handled
+    /// (`BILLING_PAYPAL_RETURN_PAGE`); `payment_id` and `status` are appended as query
+    /// parameters. Without it the return answers a small JSON document.
+    pub paypal_return_page: Option<String>,
+}
+
+/// The gateway settings the server reads, by environment variable name.
+pub const GATEWAY_ENV: &[&str] = &[
+    "BILLING_STRIPE_SECRET_KEY",
+    "BILLING_STRIPE_WEBHOOK_SECRETS",
+    "BILLING_STRIPE_API_BASE",
+    "BILLING_STRIPE_SUCCESS_URL",
+    "BILLING_STRIPE_CANCEL_URL",
+    "BILLING_STRIPE_TIMEOUT_SECS",
+    "BILLING_PAYPAL_CLIENT_ID",
+    "BILLING_PAYPAL_CLIENT_SECRET",
+    "BILLING_PAYPAL_WEBHOOK_ID",
+    "BILLING_PAYPAL_RETURN_URL",
+    "BILLING_PAYPAL_CANCEL_URL",
+    "BILLING_PAYPAL_MODE",
+    "BILLING_PAYPAL_VERIFY",
+    "BILLING_PAYPAL_API_BASE",
+    "BILLING_PAYPAL_ORDERS_BASE",
+    "BILLING_PAYPAL_PAYMENTS_BASE",
+    "BILLING_PAYPAL_NOTIFICATIONS_BASE",
+    "BILLING_PAYPAL_OAUTH_BASE",
+    "BILLING_PAYPAL_BRAND_NAME",
+    "BILLING_PAYPAL_TIMEOUT_MS",
+];
+
+/// Gateway settings by variable name. Its `Debug` shows the names only: values hold secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct GatewayEnv(pub BTreeMap<String, String>);
+
+impl GatewayEnv {
+    /// The value of `name`, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
+    }
+
+    /// Sets `name` to `value`.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+}
+
+impl std::fmt::Debug for GatewayEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// The default database when nothing is configured.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/billing.db";
+/// The default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            bind: DEFAULT_BIND.to_owned(),
+            log: "info".to_owned(),
+            log_format: LogFormat::Pretty,
+            db_pool_size: 16,
+            workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            sweep_interval: Duration::from_secs(5),
+            idempotency_retention: Duration::from_secs(24 * 3600),
+            client_request_timeout: Duration::from_secs(10),
+            payments: PaymentSettings::default(),
+            gateway_env: GatewayEnv::default(),
+            paypal_return_page: None,
+        }
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(
+    name: &'static str,
+    value: String,
+    message: &'static str,
+) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Env {
+        name,
+        value,
+        message,
+    })
+}
+
+/// The payment settings' environment variables.
+fn payment_env(
+    p: &mut PaymentSettings,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    if let Some(v) = env("BILLING_INVOICE_PREFIX") {
+        p.invoice_prefix = v.trim().to_owned();
+    }
+    if let Some(v) = env("BILLING_MANUAL_PAYMENT_EXPIRY_DAYS") {
+        p.manual_payment_expiry_days = parse_env(
+            "BILLING_MANUAL_PAYMENT_EXPIRY_DAYS",
+            v,
+            "must be a whole number of days",
+        )?;
+    }
+    if let Some(v) = env("BILLING_INVOICE_DUE_DAYS") {
+        p.invoice_due_days = parse_env(
+            "BILLING_INVOICE_DUE_DAYS",
+            v,
+            "must be a whole number of days",
+        )?;
+    }
+    if let Some(v) = env("BILLING_MAX_PROOF_BYTES") {
+        p.max_proof_bytes = parse_env("BILLING_MAX_PROOF_BYTES", v, "must be a number of bytes")?;
+    }
+    Ok(())
+}
+
+/// Rejects payment settings no deployment could mean.
+fn check_payments(p: &PaymentSettings) -> Result<(), ConfigError> {
+    let bad = |name: &'static str, value: String, message: &'static str| ConfigError::Env {
+        name,
+        value,
+        message,
+    };
+    let prefix_ok = !p.invoice_prefix.is_empty()
+        && p.invoice_prefix.len() <= 12
+        && p.invoice_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !prefix_ok {
+        return Err(bad(
+            "invoice_prefix",
+            p.invoice_prefix.clone(),
+            "must be 1-12 letters, digits, - or _",
+        ));
+    }
+    if !(1..=365).contains(&p.manual_payment_expiry_days) {
+        return Err(bad(
+            "manual_payment_expiry_days",
+            p.manual_payment_expiry_days.to_string(),
+            "must be 1 to 365 days",
+        ));
+    }
+    if !(0..=365).contains(&p.invoice_due_days) {
+        return Err(bad(
+            "invoice_due_days",
+            p.invoice_due_days.to_string(),
+            "must be 0 to 365 days",
+        ));
+    }
+    if !(1024..=64 * 1024 * 1024).contains(&p.max_proof_bytes) {
+        return Err(bad(
+            "max_proof_bytes",
+            p.max_proof_bytes.to_string(),
+            "must be 1 KiB to 64 MiB",
+        ));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Loads from `file` (if any) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match file {
+            Some(p) => Some(
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let path = file.map(|p| p.display().to_string()).unwrap_or_default();
+        Self::from_sources(text.as_deref(), &path, |k| {
+            std::env::var(k).ok().filter(|v| !v.is_empty())
+        })
+    }
+
+    /// Builds a config from a file's text and an environment lookup (testable without a process env).
+    pub fn from_sources(
+        file: Option<&str>,
+        path: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let f: FileConfig = match file {
+            Some(t) => toml::from_str(t).map_err(|e| ConfigError::Parse {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?,
+            None => FileConfig::default(),
+        };
+        let mut c = Self::default();
+        if let Some(v) = f.database_url {
+            c.database_url = v;
+        }
+        if let Some(v) = f.bind {
+            c.bind = v;
+        }
+        if let Some(v) = f.log {
+            c.log = v;
+        }
+        if let Some(v) = f.log_format {
+            c.log_format = v;
+        }
+        if let Some(v) = f.db_pool_size {
+            c.db_pool_size = v;
+        }
+        if let Some(v) = f.workers {
+            c.workers = v;
+        }
+        if let Some(v) = f.sweep_interval_seconds {
+            c.sweep_interval = Duration::from_secs(v);
+        }
+        if let Some(v) = f.idempotency_retention_hours {
+            c.idempotency_retention = Duration::from_secs(v * 3600);
+        }
+        if let Some(v) = f.client_request_timeout_seconds {
+            c.client_request_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = f.invoice_prefix {
+            c.payments.invoice_prefix = v;
+        }
+        if let Some(v) = f.manual_payment_expiry_days {
+            c.payments.manual_payment_expiry_days = v;
+        }
+        if let Some(v) = f.invoice_due_days {
+            c.payments.invoice_due_days = v;
+        }
+        if let Some(v) = f.max_proof_bytes {
+            c.payments.max_proof_bytes = v;
+        }
+        if let Some(v) = env("DATABASE_URL") {
+            c.database_url = v;
+        }
+        if let Some(v) = env("BILLING_BIND") {
+            c.bind = v;
+        }
+        if let Some(v) = env("BILLING_LOG").or_else(|| env("RUST_LOG")) {
+            c.log = v;
+        }
+        if let Some(v) = env("BILLING_LOG_FORMAT") {
+            c.log_format = match v.trim().to_ascii_lowercase().as_str() {
+                "json" => LogFormat::Json,
+                "pretty" | "text" => LogFormat::Pretty,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "BILLING_LOG_FORMAT",
+                        value: v,
+                        message: "must be json or pretty",
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("BILLING_DB_POOL_SIZE") {
+            c.db_pool_size = parse_env("BILLING_DB_POOL_SIZE", v, "must be a positive integer")?;
+        }
+        if let Some(v) = env("BILLING_WORKERS") {
+            c.workers = parse_env("BILLING_WORKERS", v, "must be a positive integer")?;
+        }
+        if let Some(v) = env("BILLING_SWEEP_INTERVAL_SECONDS") {
+            c.sweep_interval = Duration::from_secs(parse_env(
+                "BILLING_SWEEP_INTERVAL_SECONDS",
+                v,
+                "must be a whole number of seconds",
+            )?);
+        }
+        if let Some(v) = env("BILLING_IDEMPOTENCY_RETENTION_HOURS") {
+            c.idempotency_retention = Duration::from_secs(
+                parse_env::<u64>(
+                    "BILLING_IDEMPOTENCY_RETENTION_HOURS",
+                    v,
+                    "must be a whole number of hours",
+                )? * 3600,
+            );
+        }
+        if let Some(v) = env("BILLING_CLIENT_REQUEST_TIMEOUT_SECONDS") {
+            c.client_request_timeout = Duration::from_secs(parse_env(
+                "BILLING_CLIENT_REQUEST_TIMEOUT_SECONDS",
+                v,
+                "must be a whole number of seconds",
+            )?);
+        }
+        payment_env(&mut c.payments, &env)?;
+        for name in GATEWAY_ENV {
+            if let Some(v) = env(name) {
+                c.gateway_env.set(*name, v);
+            }
+        }
+        c.paypal_return_page = env("BILLING_PAYPAL_RETURN_PAGE").filter(|v| !v.trim().is_empty());
+        check_payments(&c.payments)?;
+        c.db_pool_size = c.db_pool_size.max(1);
+        c.workers = c.workers.max(1);
+        c.sweep_interval = c.sweep_interval.max(Duration::from_secs(1));
+        Ok(c)
+    }
+
+    /// Defaults with another database and a free port: what tests use (patient with slow
+    /// clients, since a loaded test machine may take seconds to send a request).
+    pub fn for_tests(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            bind: "127.0.0.1:0".to_owned(),
+            workers: 2,
+            db_pool_size: 8,
+            client_request_timeout: Duration::from_secs(120),
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

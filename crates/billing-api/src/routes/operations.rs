@@ -1,0 +1,68 @@
+//! Operations: liveness, readiness (pings the store), Prometheus metrics, the OpenAPI document.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::routes::HandlerResult;
+
+/// Health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// For readiness: the store backend (`postgres`, `sqlite`, `memory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<&'static str>,
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(openapi_json);
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        backend: None,
+    })
+}
+
+/// Readiness: the database answers (503 `service_unavailable` when it does not).
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorResponse)))]
+#[get("/readyz")]
+async fn readyz(state: Data<AppState>) -> HandlerResult {
+    state.store.ping().await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        backend: Some(state.store.backend),
+    }))
+}
+
+/// Prometheus metrics (text exposition format 0.0.4).
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+async fn metrics(state: Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+/// This OpenAPI document.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+async fn openapi_json(state: Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
+}

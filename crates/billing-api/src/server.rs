@@ -1,0 +1,232 @@
+//! Starting the HTTP server: open and migrate the store, bind, start the background sweeps,
+//! shut down gracefully. [`start`] runs it on its own thread (tests start the real server on
+//! port 0 with it); [`run`] blocks until SIGINT/SIGTERM (the `serve` command).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::web::Data;
+use actix_web::{HttpServer, rt};
+use billing_domain::ports::{Clock, SystemClock};
+
+use crate::app::{self, AppState};
+use crate::config::Config;
+use crate::store::{StoreError, StoreHandle};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        /// The address.
+        bind: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server thread died.
+    #[error("the server thread stopped unexpectedly: {0}")]
+    Thread(String),
+}
+
+/// A server running on its own thread.
+pub struct RunningServer {
+    /// The bound address (the real port when configured with port 0).
+    pub addr: SocketAddr,
+    /// `postgres`, `sqlite` or `memory`.
+    pub backend: &'static str,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops gracefully (in-flight requests finish) and waits for the thread.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            // Sends the stop command at once; the thread winds down on its own.
+            drop(self.handle.stop(false));
+        }
+    }
+}
+
+/// Opens and migrates the store, and wires the application state (blocking).
+pub fn prepare(config: &Config) -> Result<Data<AppState>, ServerError> {
+    let store = StoreHandle::open(&config.database_url, config.db_pool_size)?;
+    store.migrate()?;
+    tracing::info!(backend = store.backend, "store ready");
+    Ok(Data::new(AppState::new(store, config)))
+}
+
+fn bind(
+    config: &Config,
+    state: Data<AppState>,
+    signals: bool,
+) -> Result<(actix_web::dev::Server, SocketAddr), ServerError> {
+    let factory_state = state.clone();
+    let mut server = HttpServer::new(move || app::build(factory_state.clone()))
+        .workers(config.workers)
+        .backlog(4096)
+        .shutdown_timeout(10)
+        .client_request_timeout(config.client_request_timeout)
+        .bind(&config.bind)
+        .map_err(|source| ServerError::Bind {
+            bind: config.bind.clone(),
+            source,
+        })?;
+    if !signals {
+        server = server.disable_signals();
+    }
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| ServerError::Bind {
+            bind: config.bind.clone(),
+            source: std::io::Error::other("no address"),
+        })?;
+    let server = server.run();
+    rt::spawn(sweeps(
+        state,
+        config.sweep_interval,
+        config.idempotency_retention,
+    ));
+    Ok((server, addr))
+}
+
+/// Background sweeps: expire due holds, cancel unpaid manual payments and ask the gateways about
+/// uncertain payments every `interval`; purge old idempotency records hourly.
+async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_purge: Option<std::time::Instant> = None;
+    loop {
+        ticker.tick().await;
+        match state.services.credits.expire_due(500).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired due reservations"),
+            Err(e) => tracing::warn!(error = %e, "reservation expiry sweep failed"),
+        }
+        match state.payments.manual.expire_due(500).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(canceled = n, "canceled expired manual payments"),
+            Err(e) => tracing::warn!(error = %e, "manual payment expiry sweep failed"),
+        }
+        match state.payments.events.resolve_uncertain(50).await {
+            Ok(r) if r.examined == 0 => {}
+            Ok(r) => tracing::info!(
+                examined = r.examined,
+                resolved = r.resolved,
+                remaining = r.remaining,
+                "asked the gateways about uncertain payments"
+            ),
+            Err(e) => tracing::warn!(error = %e, "uncertain-payment janitor failed"),
+        }
+        if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            let cutoff = state.services.clock.now()
+                - time::Duration::try_from(retention).unwrap_or(time::Duration::DAY);
+            match state.services.repos.idempotency.purge_before(cutoff).await {
+                Ok(n) => {
+                    last_purge = Some(std::time::Instant::now());
+                    if n > 0 {
+                        tracing::info!(purged = n, "purged old idempotency records");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+            }
+        }
+    }
+}
+
+/// Opens the configured store, then [`start_with_store`].
+pub fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let store = StoreHandle::open(&config.database_url, config.db_pool_size)?;
+    start_with_store(config, store)
+}
+
+/// Migrates `store` and serves it on its own thread; returns once it listens. Tests use this
+/// to share the store with the server (e.g. to create the first admin key).
+pub fn start_with_store(config: Config, store: StoreHandle) -> Result<RunningServer, ServerError> {
+    start_with_clock(config, store, Arc::new(SystemClock))
+}
+
+/// Like [`start_with_store`], with the clock every use case and sweep reads (tests move it).
+pub fn start_with_clock(
+    config: Config,
+    store: StoreHandle,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningServer, ServerError> {
+    store.migrate()?;
+    let state = Data::new(AppState::with_clock(store, &config, clock));
+    let backend = state.store.backend;
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("billing-server".into())
+        .spawn(move || {
+            rt::System::new().block_on(async move {
+                match bind(&config, state, false) {
+                    Ok((server, addr)) => {
+                        let _ = tx.send(Ok((server.handle(), addr)));
+                        if let Err(e) = server.await {
+                            tracing::error!(error = %e, "server stopped with an error");
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(|e| ServerError::Thread(e.to_string()))?;
+    match rx.recv() {
+        Ok(Ok((handle, addr))) => Ok(RunningServer {
+            addr,
+            backend,
+            handle,
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => Err(ServerError::Thread("it exited before listening".into())),
+    }
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+pub fn run(config: Config) -> Result<(), ServerError> {
+    rt::System::new().block_on(async move {
+        let state = prepare(&config)?;
+        let (server, addr) = bind(&config, state, true)?;
+        tracing::info!(%addr, workers = config.workers, "billing API listening");
+        server
+            .await
+            .map_err(|e| ServerError::Thread(e.to_string()))?;
+        tracing::info!("server stopped");
+        Ok(())
+    })
+}

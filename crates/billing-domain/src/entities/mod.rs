@@ -1,0 +1,34 @@
+//! Entities and their rules.
+
+pub mod account;
+pub mod api_key;
+pub mod audit;
+pub mod credit_package;
+pub mod idempotency;
+pub mod invoice;
+pub mod ledger;
+pub mod metadata;
+pub mod outbox;
+pub mod payment;
+pub mod payment_method;
+pub mod principal;
+
+pub use account::{Account, BillingProfile};
+pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};
+pub use audit::AuditEntry;
+pub use credit_package::CreditPackage;
+pub use idempotency::{IdempotencyBegin, IdempotencyRecord};
+pub use invoice::{Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus};
+pub use ledger::{CreditBalance, LedgerEntry, LedgerKind, Reservation, ReservationStatus};
+pub use metadata::Metadata;
+pub use outbox::OutboxEvent;
+pub use payment::{
+    NextAction, Payment, PaymentConfirmation, PaymentStatus, ProofFile, Refund, RefundStatus,
+    StatusChange,
+};
+pub use payment_method::{
+    AmountLimit, BankDetails, PaymentMethodConfig, PaymentMethodKind, WalletDetails,
+};
+pub use principal::Principal;
+pub mod webhook_event;
+pub use webhook_event::WebhookEvent;

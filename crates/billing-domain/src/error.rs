@@ -1,0 +1,153 @@
+//! Domain errors. The HTTP crate maps each variant to a status code and error code;
+//! nothing here knows about HTTP.
+
+use std::fmt;
+
+/// Why a value failed to parse or validate. Always names the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    /// Dotted path of the field, as the caller sent it (`billing_email`, `address.country`).
+    pub field: String,
+    /// A sentence a person can act on.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// Builds a validation error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Re-roots the error under a parent field (`country` -> `address.country`).
+    #[must_use]
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_owned()
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+}
+
+/// Errors of the storage ports, independent of the database behind them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or an optimistic version check failed.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The store cannot be reached (pool exhausted, connection refused, database down).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the message is for logs, never for API callers.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// The error of every use case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    /// The input is malformed or breaks a rule of the domain (HTTP 400).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The resource does not exist, or the caller may not see it (HTTP 404).
+    #[error("no such {resource}: {id}")]
+    NotFound {
+        /// Resource kind, e.g. `account`.
+        resource: &'static str,
+        /// The id the caller asked for.
+        id: String,
+    },
+    /// The request conflicts with the current state (HTTP 409 or 422 depending on `code`).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable code, e.g. `slug_taken`.
+        code: &'static str,
+        /// A sentence a person can act on.
+        message: String,
+    },
+    /// A state machine refused a transition (HTTP 409).
+    #[error("{entity} cannot go from {from} to {to}")]
+    InvalidTransition {
+        /// `invoice` or `payment`.
+        entity: &'static str,
+        /// Current state.
+        from: String,
+        /// Requested state.
+        to: String,
+    },
+    /// Not enough available credits (HTTP 402). Nothing was written.
+    #[error("insufficient credits: requested {requested}, available {available}")]
+    InsufficientCredits {
+        /// Ledger balance.
+        balance: i64,
+        /// Balance minus active holds.
+        available: i64,
+        /// What the caller asked for.
+        requested: i64,
+        /// `requested - available`.
+        shortfall: i64,
+    },
+    /// No valid credentials were presented (HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is authenticated but lacks the scope (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A dependency is down; retrying later may work (HTTP 503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected store failure (HTTP 500). The text is logged, never returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BillingError {
+    /// Shorthand for [`BillingError::NotFound`].
+    pub fn not_found(resource: &'static str, id: impl fmt::Display) -> Self {
+        Self::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+
+    /// Shorthand for a validation error on `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(ValidationError::new(field, message))
+    }
+
+    /// Shorthand for [`BillingError::Conflict`].
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<RepoError> for BillingError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => Self::NotFound {
+                resource: "resource",
+                id: String::new(),
+            },
+            RepoError::Conflict(m) => Self::Conflict {
+                code: "conflict",
+                message: m,
+            },
+            RepoError::Unavailable(m) => Self::Unavailable(m),
+            RepoError::Other(m) => Self::Internal(m),
+        }
+    }
+}
+
+/// Result alias of the use cases.
+pub type BillingResult<T> = Result<T, BillingError>;

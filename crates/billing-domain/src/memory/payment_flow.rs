@@ -1,0 +1,314 @@
+//! [`PaymentFlowRepository`] in memory: guarded, all-or-nothing writes of the payment flows.
+
+use time::OffsetDateTime;
+
+use crate::entities::{
+    AuditEntry, Invoice, InvoiceStatus, LedgerKind, Payment, PaymentStatus, Refund, RefundStatus,
+};
+use crate::error::RepoError;
+use crate::ports::{
+    PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
+};
+
+use crate::types::RefundId;
+
+use super::Shared;
+use super::ledger::post;
+use super::state::{State, exists, sub};
+
+/// Invoice creation with gapless numbering, and guarded payment flow steps.
+pub(crate) struct MemoryPaymentFlow(pub(crate) Shared);
+
+/// The next number of `(prefix, year of finalization)`, and the counter value it uses.
+fn next_number(
+    s: &State,
+    invoice: &Invoice,
+    prefix: &str,
+) -> Result<(String, (String, i32), u64), RepoError> {
+    let year = invoice.finalized_at.unwrap_or(invoice.created_at).year();
+    let key = (prefix.to_owned(), year);
+    let seq = s
+        .invoice_counters
+        .get(&key)
+        .copied()
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| RepoError::Other("invoice counter overflows".into()))?;
+    let number = format!("{prefix}-{year}-{seq:06}");
+    if s.invoices
+        .values()
+        .any(|i| i.number.as_deref() == Some(number.as_str()))
+    {
+        return Err(RepoError::Conflict(format!(
+            "invoice number {number} is taken"
+        )));
+    }
+    Ok((number, key, seq))
+}
+
+/// `Conflict` if `payment` would take another payment's manual reference.
+fn check_reference(s: &State, payment: &Payment) -> Result<(), RepoError> {
+    match &payment.reference {
+        Some(r)
+            if s.payments
+                .values()
+                .any(|p| p.id != payment.id && p.reference.as_ref() == Some(r)) =>
+        {
+            Err(RepoError::Conflict(format!(
+                "payment reference {r} is taken"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn guard_holds(stored: &Payment, g: &PaymentGuard) -> bool {
+    stored.status == g.status
+        && stored.amount_received == g.amount_received
+        && stored.amount_refunded == g.amount_refunded
+}
+
+/// Applies one flow step: checks every guard and key first, then writes everything.
+fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoError> {
+    let Some(stored) = s.payments.get(&c.payment.id) else {
+        return Ok(PaymentChangeOutcome::Stale);
+    };
+    if !guard_holds(stored, &c.guard) {
+        return Ok(PaymentChangeOutcome::Stale);
+    }
+    let created_at = stored.created_at;
+    if let Some(ic) = &c.invoice {
+        match s.invoices.get(&ic.invoice.id) {
+            Some(i)
+                if i.status == ic.expected_status && i.amount_paid == ic.expected_amount_paid => {}
+            _ => return Ok(PaymentChangeOutcome::Stale),
+        }
+    }
+    check_reference(s, &c.payment)?;
+    if let Some(r) = &c.refund
+        && s.refunds.contains_key(&r.id)
+    {
+        return Err(exists("refund", &r.id));
+    }
+    if let Some(f) = &c.proof
+        && s.proofs.contains_key(&f.id)
+    {
+        return Err(exists("file", &f.id));
+    }
+    s.check_audit(c.audit.as_ref())?;
+    // The posting is the only step that can still fail; it goes first so a failure writes nothing else.
+    let posting = c.posting.as_ref().map(|p| post(s, p)).transpose()?;
+    let refund = match &c.refund {
+        Some(r) => {
+            let mut r = r.clone();
+            if let (Some(p), Some(outcome)) = (&c.posting, &posting)
+                && p.kind == LedgerKind::RefundClawback
+            {
+                let taken = match outcome {
+                    PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
+                        entry.amount.saturating_neg().max(0)
+                    }
+                    PostingOutcome::Insufficient(_) => 0,
+                };
+                r.credits_clawed_back = taken;
+                r.credits_deficit = sub(p.amount.saturating_neg(), taken)?.max(0);
+            }
+            s.refunds.insert(r.id.clone(), r.clone());
+            Some(r)
+        }
+        None => None,
+    };
+    s.payments.insert(
+        c.payment.id.clone(),
+        Payment {
+            created_at,
+            ..c.payment.clone()
+        },
+    );
+    if let Some(ic) = &c.invoice {
+        s.invoices.insert(ic.invoice.id.clone(), ic.invoice.clone());
+    }
+    if let Some(f) = &c.proof {
+        s.proofs.insert(f.id.clone(), f.clone());
+    }
+    s.put_audit(c.audit.as_ref());
+    Ok(PaymentChangeOutcome::Applied { posting, refund })
+}
+
+#[async_trait::async_trait]
+impl PaymentFlowRepository for MemoryPaymentFlow {
+    async fn create_invoice(
+        &self,
+        invoice: &Invoice,
+        number_prefix: Option<String>,
+        payment: Option<Payment>,
+        audit: Option<AuditEntry>,
+    ) -> Result<Invoice, RepoError> {
+        self.0.with(|s| {
+            if s.invoices.contains_key(&invoice.id) {
+                return Err(exists("invoice", &invoice.id));
+            }
+            if let Some(p) = &payment {
+                if s.payments.contains_key(&p.id) {
+                    return Err(exists("payment", &p.id));
+                }
+                check_reference(s, p)?;
+            }
+            s.check_audit(audit.as_ref())?;
+            let mut stored = invoice.clone();
+            if let Some(prefix) = &number_prefix {
+                let (number, key, seq) = next_number(s, invoice, prefix)?;
+                stored.number = Some(number);
+                s.invoice_counters.insert(key, seq);
+            } else if let Some(n) = &stored.number
+                && s.invoices.values().any(|i| i.number.as_ref() == Some(n))
+            {
+                return Err(RepoError::Conflict(format!("invoice number {n} is taken")));
+            }
+            s.invoices.insert(stored.id.clone(), stored.clone());
+            if let Some(p) = payment {
+                s.payments.insert(p.id.clone(), p);
+            }
+            s.put_audit(audit.as_ref());
+            Ok(stored)
+        })
+    }
+
+    /// `NotFound` if the invoice does not exist; `None` if it is no longer a draft.
+    async fn finalize_invoice(
+        &self,
+        invoice: &Invoice,
+        number_prefix: String,
+        audit: Option<AuditEntry>,
+    ) -> Result<Option<Invoice>, RepoError> {
+        self.0.with(|s| {
+            let stored = s.invoices.get(&invoice.id).ok_or(RepoError::NotFound)?;
+            if stored.status != InvoiceStatus::Draft {
+                return Ok(None);
+            }
+            let created_at = stored.created_at;
+            s.check_audit(audit.as_ref())?;
+            let (number, key, seq) = next_number(s, invoice, &number_prefix)?;
+            let done = Invoice {
+                number: Some(number),
+                created_at,
+                ..invoice.clone()
+            };
+            s.invoice_counters.insert(key, seq);
+            s.invoices.insert(done.id.clone(), done.clone());
+            s.put_audit(audit.as_ref());
+            Ok(Some(done))
+        })
+    }
+
+    /// Writes status, status_reason and updated_at. `NotFound` if the invoice does not exist.
+    async fn update_invoice_status(
+        &self,
+        invoice: &Invoice,
+        expected: InvoiceStatus,
+        audit: Option<AuditEntry>,
+    ) -> Result<bool, RepoError> {
+        self.0.with(|s| {
+            if s.invoices
+                .get(&invoice.id)
+                .ok_or(RepoError::NotFound)?
+                .status
+                != expected
+            {
+                return Ok(false);
+            }
+            s.check_audit(audit.as_ref())?;
+            let stored = s.invoices.get_mut(&invoice.id).ok_or(RepoError::NotFound)?;
+            stored.status = invoice.status;
+            stored.status_reason.clone_from(&invoice.status_reason);
+            stored.updated_at = invoice.updated_at;
+            s.put_audit(audit.as_ref());
+            Ok(true)
+        })
+    }
+
+    async fn apply_payment_change(
+        &self,
+        change: &PaymentChange,
+    ) -> Result<PaymentChangeOutcome, RepoError> {
+        self.0.with(|s| apply(s, change))
+    }
+
+    /// Oldest (by id, i.e. creation) first.
+    async fn payments_due_for_expiry(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Payment>, RepoError> {
+        let s = self.0.lock();
+        Ok(s.payments
+            .values()
+            .filter(|p| {
+                matches!(
+                    p.status,
+                    PaymentStatus::AwaitingTransfer | PaymentStatus::Rejected
+                ) && p.expires_at.is_some_and(|e| e < now)
+            })
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    /// Least recently updated first, then by id.
+    async fn payments_to_reconcile(
+        &self,
+        statuses: Vec<PaymentStatus>,
+        updated_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Payment>, RepoError> {
+        let s = self.0.lock();
+        let mut due: Vec<Payment> = s
+            .payments
+            .values()
+            .filter(|p| {
+                !p.method.is_manual()
+                    && statuses.contains(&p.status)
+                    && p.updated_at < updated_before
+            })
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| {
+            a.updated_at
+                .cmp(&b.updated_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        due.truncate(limit as usize);
+        Ok(due)
+    }
+
+    async fn settle_refund(
+        &self,
+        refund_id: Option<RefundId>,
+        gateway_refund_id: Option<String>,
+        status: RefundStatus,
+        at: OffsetDateTime,
+    ) -> Result<Option<Refund>, RepoError> {
+        self.0.with(|s| {
+            let key = match (&refund_id, &gateway_refund_id) {
+                (Some(id), _) => s.refunds.contains_key(id).then(|| id.clone()),
+                (None, Some(g)) => s
+                    .refunds
+                    .values()
+                    .find(|r| r.gateway_refund_id.as_ref() == Some(g))
+                    .map(|r| r.id.clone()),
+                (None, None) => None,
+            };
+            let Some(r) = key.and_then(|k| s.refunds.get_mut(&k)) else {
+                return Ok(None);
+            };
+            if r.status == RefundStatus::Pending {
+                r.status = status;
+                r.updated_at = at;
+                if r.gateway_refund_id.is_none() {
+                    r.gateway_refund_id = gateway_refund_id;
+                }
+            }
+            Ok(Some(r.clone()))
+        })
+    }
+}

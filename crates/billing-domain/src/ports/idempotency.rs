@@ -1,0 +1,28 @@
+//! Idempotency records port.
+
+use time::OffsetDateTime;
+
+use crate::entities::{IdempotencyBegin, IdempotencyRecord};
+use crate::error::RepoError;
+
+/// Stores the first response of each `(principal, key)`.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait IdempotencyRepository: Send + Sync {
+    /// Atomically inserts `record` (with no response yet) unless `(principal, key)` exists;
+    /// returns `Started` when inserted, else the existing record. Concurrent callers with the
+    /// same key: exactly one gets `Started`.
+    async fn begin(&self, record: &IdempotencyRecord) -> Result<IdempotencyBegin, RepoError>;
+    /// Stores the response of a started request.
+    async fn complete(
+        &self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), RepoError>;
+    /// Forgets a started request that failed without side effects (so it can be retried).
+    async fn abandon(&self, principal: &str, key: &str) -> Result<(), RepoError>;
+    /// Deletes records created before `before`; returns how many.
+    async fn purge_before(&self, before: OffsetDateTime) -> Result<u64, RepoError>;
+}

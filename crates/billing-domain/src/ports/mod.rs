@@ -1,0 +1,75 @@
+//! Ports: the traits adapters implement. Every repository method that writes is one atomic
+//! call = one database transaction; no transaction ever spans a gateway call.
+//!
+//! With the `mock` feature each trait has a mockall `Mock…` type; with `memory`,
+//! [`crate::memory`] implements them all in process.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod billing;
+pub mod catalog;
+pub mod clock;
+pub mod gateway;
+pub mod idempotency;
+pub mod ledger;
+pub mod outbox;
+pub mod payment_flow;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+pub use accounts::AccountRepository;
+pub use api_keys::ApiKeyRepository;
+pub use audit::{AuditFilter, AuditRepository};
+pub use billing::{InvoiceFilter, InvoiceRepository, PaymentFilter, PaymentRepository};
+pub use catalog::{CreditPackageRepository, PaymentMethodConfigRepository};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use gateway::{GatewayError, PaymentGateway};
+pub use idempotency::IdempotencyRepository;
+pub use ledger::{
+    DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,
+    PostingOutcome, ReservationOutcome, SettleReservation,
+};
+pub use outbox::OutboxRepository;
+pub use payment_flow::{
+    InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard,
+};
+pub use webhooks::{RecordOutcome, WebhookEventRepository};
+
+use crate::error::RepoError;
+
+/// Liveness of the store, for `/readyz`.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// One cheap round trip to the database.
+    async fn ping(&self) -> Result<(), RepoError>;
+}
+
+/// Every repository of one store, as shared trait objects. Adapters build one of these.
+#[derive(Clone)]
+pub struct Repositories {
+    /// Accounts and billing profiles.
+    pub accounts: Arc<dyn AccountRepository>,
+    /// Credit packages.
+    pub packages: Arc<dyn CreditPackageRepository>,
+    /// Payment method configs.
+    pub payment_methods: Arc<dyn PaymentMethodConfigRepository>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyRepository>,
+    /// The credit ledger.
+    pub ledger: Arc<dyn LedgerRepository>,
+    /// Invoices.
+    pub invoices: Arc<dyn InvoiceRepository>,
+    /// Payments and refunds.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Audit log.
+    pub audit: Arc<dyn AuditRepository>,
+    /// Outbox events.
+    pub outbox: Arc<dyn OutboxRepository>,
+    /// Health check.
+    pub health: Arc<dyn StoreHealth>,
+}

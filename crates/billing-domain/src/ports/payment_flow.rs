@@ -1,0 +1,165 @@
+//! Atomic writes of the purchase, approval, settlement and refund flows.
+//!
+//! The domain decides every new state (see `services::payments`); the store only applies it
+//! in **one transaction guarded by optimistic checks** on what the domain read. A guard that
+//! no longer holds (another operator approved first, a concurrent refund) rolls everything
+//! back and reports `Stale`; the domain re-reads and decides again. So approve sent twice,
+//! or by two operators at once, grants credits once.
+
+use time::OffsetDateTime;
+
+use crate::entities::{
+    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, ProofFile, Refund, RefundStatus,
+};
+use crate::error::RepoError;
+use crate::ports::{Posting, PostingOutcome};
+use crate::types::RefundId;
+
+/// What the domain read of a payment; the write applies only if it still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentGuard {
+    /// Status read.
+    pub status: PaymentStatus,
+    /// Amount received read.
+    pub amount_received: i64,
+    /// Amount refunded read.
+    pub amount_refunded: i64,
+}
+
+impl PaymentGuard {
+    /// The guard for a payment as read.
+    pub fn of(p: &Payment) -> Self {
+        Self {
+            status: p.status,
+            amount_received: p.amount_received,
+            amount_refunded: p.amount_refunded,
+        }
+    }
+}
+
+/// A new invoice state, applied only if the stored one still has `expected_status` and
+/// `expected_amount_paid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceChange {
+    /// The whole new state (status, amount_paid, amount_due, paid_at, status_reason, updated_at).
+    pub invoice: Invoice,
+    /// Status read.
+    pub expected_status: InvoiceStatus,
+    /// Amount paid read.
+    pub expected_amount_paid: i64,
+}
+
+/// Everything one step of a payment flow writes, atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentChange {
+    /// The payment's whole new state (every mutable column, `history` included).
+    pub payment: Payment,
+    /// Guard on the stored payment.
+    pub guard: PaymentGuard,
+    /// The invoice's new state, if it changes.
+    pub invoice: Option<InvoiceChange>,
+    /// A ledger posting (a purchase grant, a refund clawback), applied with the ledger's usual
+    /// rules inside the same transaction. A `Duplicate` outcome is not an error.
+    pub posting: Option<Posting>,
+    /// A refund to insert. If `posting` is a clawback, the store sets the refund's
+    /// `credits_clawed_back` to what the posting took and `credits_deficit` to the rest
+    /// (`-posting.amount − taken`).
+    pub refund: Option<Refund>,
+    /// An uploaded proof of payment to store.
+    pub proof: Option<ProofFile>,
+    /// The operator's audit entry.
+    pub audit: Option<AuditEntry>,
+}
+
+impl PaymentChange {
+    /// A change of the payment alone (status, fields, history), guarded by `read`, the
+    /// payment as the domain read it. Set `audit` or `proof` with struct update syntax.
+    pub fn payment_only(next: Payment, read: &Payment) -> Self {
+        Self {
+            payment: next,
+            guard: PaymentGuard::of(read),
+            invoice: None,
+            posting: None,
+            refund: None,
+            proof: None,
+            audit: None,
+        }
+    }
+}
+
+/// What applying a [`PaymentChange`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentChangeOutcome {
+    /// Written.
+    Applied {
+        /// The posting's outcome, if there was one.
+        posting: Option<PostingOutcome>,
+        /// The refund as stored, if there was one.
+        refund: Option<Refund>,
+    },
+    /// A guard failed (or the payment is gone); nothing was written.
+    Stale,
+}
+
+/// Transactional writes of the payment flows.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait PaymentFlowRepository: Send + Sync {
+    /// Inserts an invoice with its lines, and optionally its first payment, in one transaction.
+    /// With `number_prefix`, the invoice is inserted finalized: it gets the next **gapless**
+    /// number of `(prefix, year of finalized_at)` from a counter row updated in the same
+    /// transaction, formatted `{prefix}-{year}-{seq:06}`. Returns the stored invoice.
+    async fn create_invoice(
+        &self,
+        invoice: &Invoice,
+        number_prefix: Option<String>,
+        payment: Option<Payment>,
+        audit: Option<AuditEntry>,
+    ) -> Result<Invoice, RepoError>;
+    /// Finalizes a draft: writes `invoice` (status pending, finalized_at, due_at, snapshot) and
+    /// assigns its gapless number as above, only if the stored invoice is still a draft.
+    /// `None` if it is not (nothing written).
+    async fn finalize_invoice(
+        &self,
+        invoice: &Invoice,
+        number_prefix: String,
+        audit: Option<AuditEntry>,
+    ) -> Result<Option<Invoice>, RepoError>;
+    /// Writes an invoice's new status (void, uncollectible) if the stored status is `expected`.
+    async fn update_invoice_status(
+        &self,
+        invoice: &Invoice,
+        expected: InvoiceStatus,
+        audit: Option<AuditEntry>,
+    ) -> Result<bool, RepoError>;
+    /// Applies one step of a payment flow atomically (see [`PaymentChange`]).
+    async fn apply_payment_change(
+        &self,
+        change: &PaymentChange,
+    ) -> Result<PaymentChangeOutcome, RepoError>;
+    /// Manual payments (`awaiting_transfer`, `rejected`) whose `expires_at` is before `now`, oldest first.
+    async fn payments_due_for_expiry(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Payment>, RepoError>;
+    /// Gateway payments (not manual ones) in one of `statuses` whose `updated_at` is before
+    /// `updated_before`, least recently updated first: what the janitor asks the gateway about.
+    async fn payments_to_reconcile(
+        &self,
+        statuses: Vec<PaymentStatus>,
+        updated_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Payment>, RepoError>;
+    /// Settles a refund found by `refund_id`, else by `gateway_refund_id`: a `pending` refund
+    /// takes `status` (and the gateway id, if it had none) and `updated_at = at`, guarded by
+    /// its still being pending in the same statement. A refund no longer pending is left as
+    /// it is. Returns the refund as stored afterwards, `None` if there is no such refund.
+    async fn settle_refund(
+        &self,
+        refund_id: Option<RefundId>,
+        gateway_refund_id: Option<String>,
+        status: RefundStatus,
+        at: OffsetDateTime,
+    ) -> Result<Option<Refund>, RepoError>;
+}

@@ -1,0 +1,418 @@
+//! Buying credits: invoice + payment in one transaction, then the gateway is asked to start
+//! (outside any transaction), then the payment records what the payer must do next.
+//! The same path serves Stripe, PayPal and the manual methods.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entities::audit::RequestContext;
+use crate::entities::{
+    CreditPackage, Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus, Metadata, NextAction,
+    Payment, PaymentMethodKind, PaymentStatus,
+};
+use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
+use crate::ports::gateway::StartPayment;
+use crate::ports::{GatewayError, PaymentChange};
+use crate::services::credit_packages::CreditPackageService;
+use crate::services::input::required;
+use crate::services::payment_context::{PaymentDeps, transition};
+use crate::services::payment_method_configs::PaymentMethodConfigService;
+use crate::types::{AccountId, Currency, InvoiceId, InvoiceLineId, PaymentId};
+
+/// A purchase as sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseInput {
+    /// The package to buy.
+    pub credit_package_id: Option<String>,
+    /// `stripe`, `paypal`, `bank_transfer` or `local_wallet`; must be offered to the account.
+    pub payment_method: Option<String>,
+    /// Optional; must be the package's currency (no conversion).
+    pub currency: Option<String>,
+}
+
+/// Paying an existing invoice (a manual invoice, or the rest of a partly paid one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PayInvoiceInput {
+    /// The method; must be offered to the account for the amount due.
+    pub payment_method: Option<String>,
+}
+
+/// What a purchase returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PurchaseResult {
+    /// The finalized invoice.
+    pub invoice: Invoice,
+    /// The payment.
+    pub payment: Payment,
+    /// What the payer must do next.
+    pub next_action: Option<NextAction>,
+}
+
+/// Purchase use cases.
+#[derive(Clone)]
+pub struct PurchaseService {
+    deps: PaymentDeps,
+    packages: CreditPackageService,
+    methods: PaymentMethodConfigService,
+}
+
+impl PurchaseService {
+    /// Wires the service.
+    pub fn new(
+        deps: PaymentDeps,
+        packages: CreditPackageService,
+        methods: PaymentMethodConfigService,
+    ) -> Self {
+        Self {
+            deps,
+            packages,
+            methods,
+        }
+    }
+
+    /// Buys a credit package: checks the method is offered to the account (country, currency,
+    /// amount), creates the finalized invoice (price minus discount) and the payment, and starts it.
+    pub async fn purchase(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+        input: PurchaseInput,
+    ) -> BillingResult<PurchaseResult> {
+        let id = AccountId::parse(account_id, "id")?;
+        ctx.principal.ensure_account(&id)?;
+        let package = self
+            .packages
+            .purchasable(
+                required(input.credit_package_id.as_deref(), "credit_package_id")?,
+                "credit_package_id",
+            )
+            .await?;
+        let method = parse_method(input.payment_method.as_deref())?;
+        if let Some(c) = input.currency.as_deref() {
+            let c = Currency::parse(c)?;
+            if c != package.price.currency {
+                return Err(ValidationError::new(
+                    "currency",
+                    format!("this package is sold in {} only", package.price.currency),
+                )
+                .into());
+            }
+        }
+        let account = self
+            .deps
+            .repos
+            .accounts
+            .get(&id)
+            .await?
+            .ok_or_else(|| BillingError::not_found("account", &id))?;
+        let profile = account.billing_profile.clone().ok_or_else(|| {
+            ValidationError::new(
+                "billing_profile",
+                "add a billing profile (PUT /v1/accounts/{id}/billing-profile) before buying",
+            )
+        })?;
+        let net = package.net_price();
+        if net.amount == 0 {
+            return Err(ValidationError::new(
+                "credit_package_id",
+                "this package costs nothing; grant its credits with an adjustment",
+            )
+            .into());
+        }
+        let now = self.deps.clock.now();
+        let line = package_line(&package, now);
+        let (subtotal, discount, total, due) = Invoice::totals(std::slice::from_ref(&line), 0)
+            .ok_or_else(|| BillingError::Internal("package total overflow".into()))?;
+        let invoice = Invoice {
+            id: InvoiceId::generate(now),
+            account_id: id.clone(),
+            number: None,
+            status: InvoiceStatus::Pending,
+            currency: net.currency,
+            lines: vec![line],
+            subtotal,
+            discount,
+            total,
+            amount_paid: 0,
+            amount_due: due,
+            due_at: Some(now + time::Duration::days(self.deps.settings.invoice_due_days)),
+            billing_snapshot: Some(profile),
+            status_reason: None,
+            metadata: Metadata::default(),
+            created_at: now,
+            finalized_at: Some(now),
+            paid_at: None,
+            updated_at: now,
+        };
+        let config = self
+            .offered_config(ctx, &id, method, net.currency, total)
+            .await?;
+        let payment = self.new_payment(&invoice, method, total, ctx, now);
+        let invoice = self
+            .deps
+            .flow
+            .create_invoice(
+                &invoice,
+                Some(self.deps.settings.invoice_prefix.clone()),
+                Some(payment.clone()),
+                None,
+            )
+            .await?;
+        self.start(
+            ctx,
+            invoice,
+            payment,
+            account,
+            config,
+            package.stripe_price_id.clone(),
+        )
+        .await
+    }
+
+    /// Starts a payment of the amount due on a pending (or uncollectible) invoice.
+    pub async fn pay_invoice(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+        invoice_id: &str,
+        input: PayInvoiceInput,
+    ) -> BillingResult<PurchaseResult> {
+        let id = AccountId::parse(account_id, "id")?;
+        ctx.principal.ensure_account(&id)?;
+        let method = parse_method(input.payment_method.as_deref())?;
+        let iid = InvoiceId::parse(invoice_id, "invoice_id")?;
+        let invoice = self
+            .deps
+            .repos
+            .invoices
+            .get(&iid)
+            .await?
+            .filter(|i| i.account_id == id)
+            .ok_or_else(|| BillingError::not_found("invoice", &iid))?;
+        if !matches!(
+            invoice.status,
+            InvoiceStatus::Pending | InvoiceStatus::Uncollectible
+        ) || invoice.amount_due == 0
+        {
+            return Err(BillingError::conflict(
+                "invoice_not_payable",
+                format!(
+                    "invoice {} is {} with {} due",
+                    invoice.id, invoice.status, invoice.amount_due
+                ),
+            ));
+        }
+        let account = self
+            .deps
+            .repos
+            .accounts
+            .get(&id)
+            .await?
+            .ok_or_else(|| BillingError::not_found("account", &id))?;
+        let config = self
+            .offered_config(ctx, &id, method, invoice.currency, invoice.amount_due)
+            .await?;
+        let now = self.deps.clock.now();
+        let payment = self.new_payment(&invoice, method, invoice.amount_due, ctx, now);
+        self.deps.repos.payments.insert(&payment).await?;
+        self.start(ctx, invoice, payment, account, config, None)
+            .await
+    }
+
+    async fn offered_config(
+        &self,
+        ctx: &RequestContext,
+        account: &AccountId,
+        method: PaymentMethodKind,
+        currency: Currency,
+        amount: i64,
+    ) -> BillingResult<crate::entities::PaymentMethodConfig> {
+        // The resolver runs with the system's eyes: the payer may not call "explain".
+        let system = RequestContext {
+            principal: crate::entities::Principal::system(),
+            request_id: ctx.request_id.clone(),
+        };
+        let decisions = self
+            .methods
+            .explain(
+                &system,
+                account.as_str(),
+                Some(currency.code()),
+                Some(amount),
+            )
+            .await?;
+        let mine: Vec<_> = decisions
+            .into_iter()
+            .filter(|d| d.config.method == method)
+            .collect();
+        if let Some(d) = mine.iter().find(|d| d.offered) {
+            return Ok(d.config.clone());
+        }
+        let why = mine
+            .first()
+            .and_then(|d| d.message.clone())
+            .unwrap_or_else(|| "no configuration exists for it".into());
+        Err(ValidationError::new(
+            "payment_method",
+            format!("{method} is not offered to this account: {why}"),
+        )
+        .into())
+    }
+
+    fn new_payment(
+        &self,
+        invoice: &Invoice,
+        method: PaymentMethodKind,
+        amount: i64,
+        ctx: &RequestContext,
+        now: time::OffsetDateTime,
+    ) -> Payment {
+        let expires = method
+            .is_manual()
+            .then(|| now + time::Duration::days(self.deps.settings.manual_payment_expiry_days));
+        Payment {
+            id: PaymentId::generate(now),
+            account_id: invoice.account_id.clone(),
+            invoice_id: invoice.id.clone(),
+            method,
+            status: PaymentStatus::Pending,
+            currency: invoice.currency,
+            amount,
+            amount_received: 0,
+            amount_refunded: 0,
+            reference: None,
+            gateway_reference: None,
+            gateway_payment_id: None,
+            failure_reason: None,
+            expires_at: expires,
+            next_action: None,
+            confirmation: None,
+            history: vec![crate::entities::StatusChange {
+                status: PaymentStatus::Pending,
+                at: now,
+                actor: ctx.principal.actor(),
+                note: None,
+            }],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Asks the gateway to start (no transaction open), then records the outcome. A timeout
+    /// leaves the payment `unknown` for the janitor; a refusal marks it failed.
+    async fn start(
+        &self,
+        ctx: &RequestContext,
+        invoice: Invoice,
+        payment: Payment,
+        account: crate::entities::Account,
+        config: crate::entities::PaymentMethodConfig,
+        stripe_price_id: Option<String>,
+    ) -> BillingResult<PurchaseResult> {
+        let gateway = self.deps.gateways.get(payment.method)?;
+        let actor = ctx.principal.actor();
+        for _ in 0..3 {
+            let request = StartPayment {
+                payment: payment.clone(),
+                invoice: invoice.clone(),
+                account: account.clone(),
+                config: config.clone(),
+                stripe_price_id: stripe_price_id.clone(),
+            };
+            let started = gateway.start(&request).await;
+            let now = self.deps.clock.now();
+            let mut next = payment.clone();
+            let error = match started {
+                Ok(s) => {
+                    if let Some(customer) = s
+                        .customer_id
+                        .clone()
+                        .filter(|c| account.stripe_customer_id.as_ref() != Some(c))
+                    {
+                        let mut a = account.clone();
+                        a.stripe_customer_id = Some(customer);
+                        a.updated_at = now;
+                        self.deps.repos.accounts.update(&a, None).await?;
+                    }
+                    let to = if payment.method.is_manual() {
+                        PaymentStatus::AwaitingTransfer
+                    } else {
+                        PaymentStatus::Processing
+                    };
+                    transition(&mut next, to, &actor, None, now)?;
+                    next.reference = s.reference;
+                    next.gateway_reference = s.gateway_reference;
+                    next.next_action = Some(s.next_action);
+                    None
+                }
+                Err(GatewayError::Uncertain(m)) => {
+                    transition(&mut next, PaymentStatus::Unknown, "gateway", Some(m), now)?;
+                    None
+                }
+                Err(e) => {
+                    transition(
+                        &mut next,
+                        PaymentStatus::Failed,
+                        "gateway",
+                        Some(e.to_string()),
+                        now,
+                    )?;
+                    next.failure_reason = Some(e.to_string());
+                    Some(e)
+                }
+            };
+            let change = PaymentChange::payment_only(next.clone(), &payment);
+            match self.deps.flow.apply_payment_change(&change).await {
+                // A manual reference collided with another payment's (unique): draw again.
+                Err(RepoError::Conflict(_)) if payment.method.is_manual() => continue,
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+            if let Some(e) = error {
+                return Err(match e {
+                    GatewayError::Declined { message, .. } => {
+                        BillingError::conflict("payment_declined", message)
+                    }
+                    GatewayError::Misconfigured(m) => BillingError::Unavailable(m),
+                    other => BillingError::Unavailable(other.to_string()),
+                });
+            }
+            return Ok(PurchaseResult {
+                invoice,
+                next_action: next.next_action.clone(),
+                payment: next,
+            });
+        }
+        Err(BillingError::Internal(
+            "could not draw a unique payment reference".into(),
+        ))
+    }
+}
+
+fn parse_method(v: Option<&str>) -> Result<PaymentMethodKind, ValidationError> {
+    PaymentMethodKind::parse(required(v, "payment_method")?).ok_or_else(|| {
+        ValidationError::new(
+            "payment_method",
+            "must be one of stripe, paypal, bank_transfer, local_wallet",
+        )
+    })
+}
+
+fn package_line(p: &CreditPackage, now: time::OffsetDateTime) -> InvoiceLine {
+    let discount = p.discount();
+    InvoiceLine {
+        id: InvoiceLineId::generate(now),
+        kind: InvoiceLineKind::CreditPackage,
+        description: format!("{} — {} credits", p.name, p.credits),
+        quantity: 1,
+        unit_amount: p.price.amount,
+        discount_amount: discount.amount,
+        amount: p.price.amount - discount.amount,
+        credit_package_id: Some(p.id.clone()),
+        credits: Some(p.credits.get()),
+    }
+}

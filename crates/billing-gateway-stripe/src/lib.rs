@@ -1,0 +1,240 @@
+//! Stripe adapter for the billing domain's [`PaymentGateway`] port.
+//!
+//! - **start**: creates the account's Stripe customer once (idempotency key from our account
+//!   id; its id is returned in [`StartedPayment::customer_id`] to be stored on the account),
+//!   then a Checkout Session in `payment` mode for the invoice (idempotency key from our
+//!   payment id) and answers with its URL as the next action.
+//! - **fetch_status** / **capture**: re-read the session and its PaymentIntent.
+//! - **refund**: the Refund API by PaymentIntent, keyed by our refund id; settles by webhook.
+//! - **verify_webhook**: `Stripe-Signature` checked over the raw body with every configured
+//!   secret and a 300 s tolerance against the injected [`Clock`], then the event is mapped to
+//!   a [`WebhookEffect`](billing_domain::ports::gateway::WebhookEffect).
+//!
+//! Every write carries an idempotency key derived from our ids and is retried on 409, 429 and
+//! 5xx with that same key; a timeout, a broken connection or retries used up give
+//! [`GatewayError::Uncertain`], which the domain resolves later with `fetch_status`.
+
+mod checkout;
+mod client;
+pub mod config;
+pub mod events;
+pub mod signature;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use billing_domain::entities::{Payment, PaymentMethodKind};
+use billing_domain::ports::gateway::{
+    GatewayCapabilities, GatewayError, GatewayOutcome, GatewayRefund, GatewayRefundRequest,
+    NextAction, PaymentGateway, StartPayment, StartedPayment, VerifiedWebhook,
+};
+use billing_domain::ports::{Clock, SystemClock};
+use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+use stripe_core::refund::CreateRefund;
+
+pub use checkout::{customer_key, session_key};
+pub use config::{DEFAULT_API_BASE, StripeConfig, WEBHOOK_TOLERANCE_SECS};
+pub use signature::{SignatureError, sign_webhook, verify_signature};
+
+use crate::client::Api;
+use crate::events::{META_PAYMENT_ID, META_REFUND_ID};
+
+/// The Stripe gateway.
+#[derive(Clone)]
+pub struct StripeGateway {
+    config: StripeConfig,
+    api: Api,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeGateway")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StripeGateway {
+    /// A gateway on the system clock. Fails only on an unusable key or base URL.
+    pub fn new(config: StripeConfig) -> Result<Self, GatewayError> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// A gateway whose webhook timestamp check uses `clock`.
+    pub fn with_clock(config: StripeConfig, clock: Arc<dyn Clock>) -> Result<Self, GatewayError> {
+        if config.secret_key.trim().is_empty() {
+            return Err(GatewayError::Misconfigured(
+                "no Stripe secret key".to_owned(),
+            ));
+        }
+        let api = Api::new(&config)?;
+        Ok(Self { config, api, clock })
+    }
+
+    /// The configuration (its `Debug` hides secrets).
+    pub fn config(&self) -> &StripeConfig {
+        &self.config
+    }
+
+    async fn session(
+        &self,
+        session_id: &str,
+    ) -> Result<stripe_shared::CheckoutSession, GatewayError> {
+        let req =
+            RetrieveCheckoutSession::new(session_id).expand(vec!["payment_intent".to_owned()]);
+        self.api.send("retrieve checkout session", &req, None).await
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentGateway for StripeGateway {
+    fn methods(&self) -> Vec<PaymentMethodKind> {
+        vec![PaymentMethodKind::Stripe]
+    }
+
+    fn capabilities(&self) -> GatewayCapabilities {
+        GatewayCapabilities {
+            partial_refunds: true,
+            needs_capture: false,
+            needs_approval: false,
+        }
+    }
+
+    async fn start(&self, request: &StartPayment) -> Result<StartedPayment, GatewayError> {
+        let (customer, created) = match request
+            .account
+            .stripe_customer_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+        {
+            Some(existing) => (existing.to_owned(), false),
+            None => {
+                let req = checkout::customer_request(&request.account);
+                let customer = self
+                    .api
+                    .send(
+                        "create customer",
+                        &req,
+                        Some(&customer_key(&request.account)),
+                    )
+                    .await?;
+                (customer.id.to_string(), true)
+            }
+        };
+        let req = checkout::session_request(&self.config, request, &customer);
+        let session = self
+            .api
+            .send(
+                "create checkout session",
+                &req,
+                Some(&session_key(&request.payment)),
+            )
+            .await?;
+        let url = session.url.clone().ok_or_else(|| {
+            GatewayError::Other(format!("Checkout Session {} has no URL", session.id))
+        })?;
+        Ok(StartedPayment {
+            gateway_reference: Some(session.id.to_string()),
+            reference: None,
+            next_action: NextAction::RedirectToUrl { url },
+            customer_id: created.then_some(customer),
+        })
+    }
+
+    async fn capture(&self, payment: &Payment) -> Result<GatewayOutcome, GatewayError> {
+        // Checkout captures by itself; "capturing" is reading the outcome.
+        self.fetch_status(payment).await
+    }
+
+    async fn refund(&self, request: &GatewayRefundRequest) -> Result<GatewayRefund, GatewayError> {
+        let intent = match request.payment.gateway_payment_id.clone() {
+            Some(pi) => pi,
+            None => {
+                let session_id = request
+                    .payment
+                    .gateway_reference
+                    .as_deref()
+                    .ok_or_else(|| {
+                        GatewayError::Other("the payment has no Stripe Checkout Session".to_owned())
+                    })?;
+                let session = self.session(session_id).await?;
+                session
+                    .payment_intent
+                    .map(|p| p.id().to_string())
+                    .ok_or_else(|| {
+                        GatewayError::Other(format!(
+                            "Checkout Session {session_id} has no PaymentIntent to refund"
+                        ))
+                    })?
+            }
+        };
+        let mut metadata = HashMap::new();
+        metadata.insert(META_REFUND_ID.to_owned(), request.refund_id.to_string());
+        metadata.insert(META_PAYMENT_ID.to_owned(), request.payment.id.to_string());
+        if !request.reason.is_empty() {
+            metadata.insert(
+                "reason".to_owned(),
+                request.reason.chars().take(500).collect(),
+            );
+        }
+        let req = CreateRefund::new()
+            .payment_intent(intent)
+            .amount(request.amount)
+            .metadata(metadata);
+        let refund = self
+            .api
+            .send("create refund", &req, Some(request.refund_id.as_str()))
+            .await?;
+        if matches!(refund.status.as_deref(), Some("failed" | "canceled")) {
+            return Err(GatewayError::Declined {
+                code: "refund_failed".to_owned(),
+                message: format!(
+                    "Stripe refund {} is {}",
+                    refund.id,
+                    refund.status.unwrap_or_default()
+                ),
+            });
+        }
+        // Even a refund answered `succeeded` is settled by its webhook, like every other.
+        Ok(GatewayRefund {
+            gateway_refund_id: Some(refund.id.to_string()),
+            settled: false,
+        })
+    }
+
+    async fn fetch_status(&self, payment: &Payment) -> Result<GatewayOutcome, GatewayError> {
+        match payment.gateway_reference.as_deref() {
+            Some(session_id) => checkout::outcome(&self.session(session_id).await?),
+            // The session's creation never answered, so its URL never reached the payer: no
+            // money can have moved through it (Stripe expires it after 24 h).
+            None => Ok(GatewayOutcome::Canceled),
+        }
+    }
+
+    async fn verify_webhook(
+        &self,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<VerifiedWebhook, GatewayError> {
+        let header = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("stripe-signature"))
+            .map(|(_, v)| v.as_str());
+        if self.config.webhook_secrets.is_empty() {
+            return Err(GatewayError::Misconfigured(
+                "no Stripe webhook secret configured".to_owned(),
+            ));
+        }
+        let now = self.clock.now().unix_timestamp();
+        verify_signature(
+            header,
+            body,
+            &self.config.webhook_secrets,
+            now,
+            WEBHOOK_TOLERANCE_SECS,
+        )
+        .map_err(|e| GatewayError::InvalidWebhook(e.to_string()))?;
+        events::translate(body)
+    }
+}

@@ -1,0 +1,248 @@
+//! Building blocks of every ledger write, used inside a write transaction while the account's
+//! balance row is locked: append an entry (moving the cached balance with it), expire holds,
+//! record the low-balance event.
+
+use billing_domain::RepoError;
+use billing_domain::entities::{CreditBalance, LedgerKind, ReservationStatus};
+use billing_domain::types::{EventId, LedgerEntryId};
+use diesel::prelude::*;
+use time::OffsetDateTime;
+
+use crate::convert::ts;
+use crate::dialect::lock_balance;
+use crate::error::{DbResult, Fail};
+use crate::pool::AnyConnection;
+use crate::rows::{EntryRow, OutboxRow, ReservationRow};
+use crate::schema::{credit_balances, ledger_entries, outbox_events, reservations};
+
+/// Actor of the entries the store writes on its own (expiries).
+pub(crate) const SYSTEM: &str = "system";
+
+/// The outbox event kind written when a balance falls below its threshold.
+pub(crate) const LOW_BALANCE: &str = "credits.low_balance";
+
+/// `reservation:{id}:{what}`: the source reference of a hold's entries.
+pub(crate) fn reservation_source(id: &str, what: &str) -> String {
+    format!("reservation:{id}:{what}")
+}
+
+pub(crate) fn overflow() -> Fail {
+    Fail(RepoError::Other("credit amount overflows".into()))
+}
+
+/// An entry about to be appended; `balance_after`/`held_after` are computed on append.
+pub(crate) struct NewEntry {
+    pub id: String,
+    pub kind: LedgerKind,
+    pub amount: i64,
+    pub held_delta: i64,
+    pub source_ref: String,
+    pub reservation_id: Option<String>,
+    pub description: String,
+    pub metadata: String,
+    pub actor: String,
+    pub at: OffsetDateTime,
+}
+
+/// An account's balance row, locked for the current transaction.
+pub(crate) struct Locked {
+    pub account: String,
+    pub balance: i64,
+    pub held: i64,
+    pub threshold: Option<i64>,
+}
+
+impl Locked {
+    /// Locks the row (`FOR UPDATE` on PostgreSQL; SQLite holds the write lock already).
+    /// `None` if the account does not exist.
+    pub(crate) fn lock(conn: &mut AnyConnection, account: &str) -> DbResult<Option<Self>> {
+        Ok(
+            lock_balance(conn, account)?.map(|(balance, held, threshold)| Self {
+                account: account.to_owned(),
+                balance,
+                held,
+                threshold,
+            }),
+        )
+    }
+
+    pub(crate) fn available(&self) -> i64 {
+        self.balance - self.held
+    }
+
+    pub(crate) fn credit(&self) -> CreditBalance {
+        CreditBalance::new(self.balance, self.held)
+    }
+
+    /// Inserts the entry and writes the new balance and held amount. Refuses (`Other`)
+    /// anything that would break `0 <= held <= balance`.
+    pub(crate) fn append(&mut self, conn: &mut AnyConnection, e: NewEntry) -> DbResult<EntryRow> {
+        let balance_after = self.balance.checked_add(e.amount).ok_or_else(overflow)?;
+        let held_after = self.held.checked_add(e.held_delta).ok_or_else(overflow)?;
+        if balance_after < 0 || held_after < 0 || held_after > balance_after {
+            return Err(Fail(RepoError::Other(format!(
+                "entry would leave balance {balance_after} and held {held_after}"
+            ))));
+        }
+        let row = EntryRow {
+            id: e.id,
+            account_id: self.account.clone(),
+            kind: e.kind.as_str().to_owned(),
+            amount: e.amount,
+            held_delta: e.held_delta,
+            balance_after,
+            held_after,
+            source_ref: e.source_ref,
+            reservation_id: e.reservation_id,
+            description: e.description,
+            metadata: e.metadata,
+            actor: e.actor,
+            created_at: ts(e.at),
+        };
+        diesel::insert_into(ledger_entries::table)
+            .values(&row)
+            .execute(conn)?;
+        diesel::update(credit_balances::table.find(&self.account))
+            .set((
+                credit_balances::balance.eq(balance_after),
+                credit_balances::held.eq(held_after),
+                credit_balances::updated_at.eq(ts(e.at)),
+            ))
+            .execute(conn)?;
+        self.balance = balance_after;
+        self.held = held_after;
+        Ok(row)
+    }
+
+    /// Writes a `credits.low_balance` event if the balance fell from `before` (≥ threshold)
+    /// to below the threshold with `entry`; returns whether it did.
+    pub(crate) fn record_low_balance(
+        &self,
+        conn: &mut AnyConnection,
+        before: i64,
+        entry: &EntryRow,
+    ) -> DbResult<bool> {
+        let Some(threshold) = self.threshold else {
+            return Ok(false);
+        };
+        if !(before >= threshold && self.balance < threshold) {
+            return Ok(false);
+        }
+        let at = entry.created_at.0;
+        let payload = serde_json::json!({
+            "account_id": self.account,
+            "balance": self.balance,
+            "available": self.available(),
+            "threshold": threshold,
+            "entry_id": entry.id,
+        });
+        let event = OutboxRow {
+            id: EventId::generate(at).to_string(),
+            kind: LOW_BALANCE.to_owned(),
+            account_id: Some(self.account.clone()),
+            payload: payload.to_string(),
+            created_at: ts(at),
+            delivered_at: None,
+        };
+        diesel::insert_into(outbox_events::table)
+            .values(&event)
+            .execute(conn)?;
+        Ok(true)
+    }
+
+    /// Expires one active reservation: status `expired` and a `reservation_expiry` entry.
+    pub(crate) fn expire(
+        &mut self,
+        conn: &mut AnyConnection,
+        r: ReservationRow,
+        now: OffsetDateTime,
+    ) -> DbResult<ReservationRow> {
+        let held_delta = r.amount.checked_neg().ok_or_else(overflow)?;
+        self.append(
+            conn,
+            NewEntry {
+                id: LedgerEntryId::generate(now).to_string(),
+                kind: LedgerKind::ReservationExpiry,
+                amount: 0,
+                held_delta,
+                source_ref: reservation_source(&r.id, "expiry"),
+                reservation_id: Some(r.id.clone()),
+                description: format!("hold {} expired", r.reference),
+                metadata: r.metadata.clone(),
+                actor: SYSTEM.to_owned(),
+                at: now,
+            },
+        )?;
+        set_status(conn, r, ReservationStatus::Expired, 0, now)
+    }
+
+    /// Expires every active hold of this account due at `now`; returns how many.
+    pub(crate) fn expire_due(
+        &mut self,
+        conn: &mut AnyConnection,
+        now: OffsetDateTime,
+    ) -> DbResult<u64> {
+        use reservations::dsl as r;
+        let due: Vec<ReservationRow> = r::reservations
+            .filter(r::account_id.eq(&self.account))
+            .filter(r::status.eq(ReservationStatus::Active.as_str()))
+            .filter(r::expires_at.le(ts(now)))
+            .order(r::id.asc())
+            .load(conn)?;
+        let count = due.len() as u64;
+        for row in due {
+            self.expire(conn, row, now)?;
+        }
+        Ok(count)
+    }
+}
+
+/// Writes a reservation's new status and returns the updated row.
+pub(crate) fn set_status(
+    conn: &mut AnyConnection,
+    mut r: ReservationRow,
+    status: ReservationStatus,
+    committed: i64,
+    at: OffsetDateTime,
+) -> DbResult<ReservationRow> {
+    use reservations::dsl as rs;
+    diesel::update(rs::reservations.find(&r.id))
+        .set((
+            rs::status.eq(status.as_str()),
+            rs::committed_amount.eq(committed),
+            rs::updated_at.eq(ts(at)),
+        ))
+        .execute(conn)?;
+    r.status = status.as_str().to_owned();
+    r.committed_amount = committed;
+    r.updated_at = ts(at);
+    Ok(r)
+}
+
+/// Whether the account has active holds due at `now`.
+pub(crate) fn has_due_holds(
+    conn: &mut AnyConnection,
+    account: &str,
+    now: OffsetDateTime,
+) -> DbResult<bool> {
+    use reservations::dsl as r;
+    let q = r::reservations
+        .filter(r::account_id.eq(account))
+        .filter(r::status.eq(ReservationStatus::Active.as_str()))
+        .filter(r::expires_at.le(ts(now)));
+    Ok(diesel::select(diesel::dsl::exists(q)).get_result(conn)?)
+}
+
+/// The entry of `(account, source_ref)`, if any.
+pub(crate) fn find_entry(
+    conn: &mut AnyConnection,
+    account: &str,
+    source_ref: &str,
+) -> DbResult<Option<EntryRow>> {
+    use ledger_entries::dsl as le;
+    Ok(le::ledger_entries
+        .filter(le::account_id.eq(account))
+        .filter(le::source_ref.eq(source_ref))
+        .first(conn)
+        .optional()?)
+}

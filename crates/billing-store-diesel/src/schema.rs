@@ -1,0 +1,334 @@
+//! Hand-written schema in the subset both backends share (see `migrations/`). Instants use
+//! [`UtcTimestamp`](crate::sql_types::UtcTimestamp); JSON is `Text`.
+#![allow(missing_docs)]
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        external_id -> Nullable<Text>,
+        billing_profile -> Nullable<Text>,
+        low_balance_threshold -> Nullable<BigInt>,
+        stripe_customer_id -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    credit_balances (account_id) {
+        account_id -> Text,
+        balance -> BigInt,
+        held -> BigInt,
+        low_balance_threshold -> Nullable<BigInt>,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    ledger_entries (id) {
+        id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        held_delta -> BigInt,
+        balance_after -> BigInt,
+        held_after -> BigInt,
+        source_ref -> Text,
+        reservation_id -> Nullable<Text>,
+        description -> Text,
+        metadata -> Text,
+        actor -> Text,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    reservations (id) {
+        id -> Text,
+        account_id -> Text,
+        amount -> BigInt,
+        committed_amount -> BigInt,
+        status -> Text,
+        reference -> Text,
+        metadata -> Text,
+        expires_at -> UtcTimestamp,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    credit_packages (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        credits -> BigInt,
+        price_amount -> BigInt,
+        currency -> Text,
+        discount_bps -> Integer,
+        featured -> Bool,
+        active -> Bool,
+        sort_order -> Integer,
+        stripe_price_id -> Nullable<Text>,
+        paypal_product_id -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    payment_method_configs (id) {
+        id -> Text,
+        country -> Nullable<Text>,
+        method -> Text,
+        display_name -> Text,
+        enabled -> Bool,
+        sort_order -> Integer,
+        instructions -> Nullable<Text>,
+        bank_details -> Nullable<Text>,
+        wallet_details -> Nullable<Text>,
+        currencies -> Text,
+        amount_limits -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        scope -> Text,
+        account_id -> Nullable<Text>,
+        prefix -> Text,
+        secret_hash -> Text,
+        created_at -> UtcTimestamp,
+        revoked_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    idempotency_keys (principal, idempotency_key) {
+        principal -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Binary>,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    invoices (id) {
+        id -> Text,
+        account_id -> Text,
+        number -> Nullable<Text>,
+        status -> Text,
+        currency -> Text,
+        subtotal -> BigInt,
+        discount -> BigInt,
+        total -> BigInt,
+        amount_paid -> BigInt,
+        amount_due -> BigInt,
+        due_at -> Nullable<UtcTimestamp>,
+        billing_snapshot -> Nullable<Text>,
+        status_reason -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> UtcTimestamp,
+        finalized_at -> Nullable<UtcTimestamp>,
+        paid_at -> Nullable<UtcTimestamp>,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> Text,
+        invoice_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        description -> Text,
+        quantity -> BigInt,
+        unit_amount -> BigInt,
+        discount_amount -> BigInt,
+        amount -> BigInt,
+        credit_package_id -> Nullable<Text>,
+        credits -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    payments (id) {
+        id -> Text,
+        account_id -> Text,
+        invoice_id -> Text,
+        method -> Text,
+        status -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        amount_received -> BigInt,
+        amount_refunded -> BigInt,
+        reference -> Nullable<Text>,
+        gateway_reference -> Nullable<Text>,
+        gateway_payment_id -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        expires_at -> Nullable<UtcTimestamp>,
+        next_action -> Nullable<Text>,
+        confirmation -> Nullable<Text>,
+        history -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    proof_files (id) {
+        id -> Text,
+        payment_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        sha256 -> Text,
+        data -> Binary,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    refunds (id) {
+        id -> Text,
+        payment_id -> Text,
+        account_id -> Text,
+        status -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        gateway_refund_id -> Nullable<Text>,
+        credits_clawed_back -> BigInt,
+        credits_deficit -> BigInt,
+        actor -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    audit_log (id) {
+        id -> Text,
+        actor -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        reason -> Nullable<Text>,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    outbox_events (id) {
+        id -> Text,
+        kind -> Text,
+        account_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> UtcTimestamp,
+        delivered_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    webhook_events (id) {
+        id -> Text,
+        gateway -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        received_at -> UtcTimestamp,
+        processed_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    invoice_number_sequences (prefix, year) {
+        prefix -> Text,
+        year -> Integer,
+        next_value -> BigInt,
+    }
+}
+
+diesel::joinable!(credit_balances -> accounts (account_id));
+diesel::joinable!(ledger_entries -> accounts (account_id));
+diesel::joinable!(reservations -> accounts (account_id));
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+diesel::joinable!(payments -> invoices (invoice_id));
+diesel::joinable!(refunds -> payments (payment_id));
+diesel::joinable!(proof_files -> payments (payment_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    credit_balances,
+    ledger_entries,
+    reservations,
+    credit_packages,
+    payment_method_configs,
+    api_keys,
+    idempotency_keys,
+    invoices,
+    invoice_lines,
+    payments,
+    proof_files,
+    refunds,
+    audit_log,
+    outbox_events,
+    webhook_events,
+    invoice_number_sequences,
+);

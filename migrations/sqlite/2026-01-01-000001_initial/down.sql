@@ -1,0 +1,17 @@
+DROP TABLE invoice_number_sequences;
+DROP TABLE webhook_events;
+DROP TABLE outbox_events;
+DROP TABLE audit_log;
+DROP TABLE refunds;
+DROP TABLE proof_files;
+DROP TABLE payments;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE idempotency_keys;
+DROP TABLE api_keys;
+DROP TABLE payment_method_configs;
+DROP TABLE credit_packages;
+DROP TABLE reservations;
+DROP TABLE ledger_entries;
+DROP TABLE credit_balances;
+DROP TABLE accounts;

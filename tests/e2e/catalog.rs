@@ -1,0 +1,191 @@
+//! Credit packages: seed, public order, admin create/update/deactivate, bad input.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+crate::backends!(
+    seed_is_idempotent_and_public_order_is_featured_first,
+    admin_package_lifecycle,
+    bad_package_input_writes_nothing
+);
+
+async fn seed_is_idempotent_and_public_order_is_featured_first(app: &TestApp) {
+    let first = billing_api::seed::run(&app.services).await.unwrap();
+    assert_eq!(first.packages_created, 4);
+    assert!(first.payment_method_configs_created >= 6);
+    let second = billing_api::seed::run(&app.services).await.unwrap();
+    assert_eq!(
+        second,
+        billing_api::seed::SeedReport::default(),
+        "a second seed creates nothing"
+    );
+    // public: no key needed
+    let r = TestApp::send(app.request(Method::GET, "/v1/credit-packages", None))
+        .await
+        .expect(200);
+    let data = r.body["data"].as_array().unwrap();
+    let names: Vec<&str> = data.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Pro", "Starter", "Business", "Enterprise"]);
+    let pro = &data[0];
+    assert_eq!(pro["credits"], 2000);
+    assert_eq!(pro["price"]["amount"], 2900);
+    assert_eq!(pro["price"]["currency"], "USD");
+    assert_eq!(pro["featured"], true);
+    assert_eq!(pro["net_price"]["amount"], 2610);
+    assert_eq!(data[1]["price"]["amount"], 900);
+    assert_eq!(data[3]["net_price"]["amount"], 19920);
+    // an invalid key is still refused on the public listing
+    app.get("bk_nope", "/v1/credit-packages").await.expect(401);
+}
+
+async fn admin_package_lifecycle(app: &TestApp) {
+    let body = json!({ "name": "Mega", "slug": "mega", "credits": 100000, "price": 99900, "currency": "USD", "discount_percent": "12.5", "sort_order": 9, "stripe_price_id": "price_123" });
+    let created = app
+        .post(&app.admin, "/v1/admin/credit-packages", body)
+        .await
+        .expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("cpkg_"));
+    assert_eq!(created.body["discount_percent"], "12.5");
+    assert_eq!(created.body["net_price"]["amount"], 87412);
+    app.get(&app.admin, &format!("/v1/admin/credit-packages/{id}"))
+        .await
+        .expect(200);
+    let patched = app
+        .patch(
+            &app.admin,
+            &format!("/v1/admin/credit-packages/{id}"),
+            json!({ "featured": true, "price": 89900 }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(patched.body["featured"], true);
+    assert_eq!(patched.body["price"]["amount"], 89900);
+    let public = app
+        .get(&app.service, "/v1/credit-packages")
+        .await
+        .expect(200);
+    assert_eq!(public.body["data"][0]["id"], id.as_str());
+    let off = app
+        .delete(&app.admin, &format!("/v1/admin/credit-packages/{id}"))
+        .await
+        .expect(200);
+    assert_eq!(off.body["active"], false);
+    let public = app
+        .get(&app.service, "/v1/credit-packages")
+        .await
+        .expect(200);
+    assert!(
+        public.body["data"].as_array().unwrap().is_empty(),
+        "inactive packages are not public"
+    );
+    let all = app
+        .get(&app.admin, "/v1/admin/credit-packages")
+        .await
+        .expect(200);
+    assert_eq!(all.body["data"].as_array().unwrap().len(), 1);
+    app.patch(
+        &app.admin,
+        &format!("/v1/admin/credit-packages/{id}"),
+        json!({ "active": true }),
+    )
+    .await
+    .expect(200);
+    let log = app
+        .get(&app.admin, &format!("/v1/admin/audit-log?target_id={id}"))
+        .await
+        .expect(200);
+    let actions: Vec<&str> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"credit_package.create")
+            && actions.contains(&"credit_package.deactivate"),
+        "{actions:?}"
+    );
+    let log = app
+        .get(
+            &app.admin,
+            "/v1/admin/audit-log?action=credit_package.create&limit=1",
+        )
+        .await
+        .expect(200);
+    assert_eq!(log.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&app.admin, "/v1/admin/audit-log?created_gte=yesterday")
+            .await
+            .expect(400)
+            .param(),
+        Some("created_gte")
+    );
+}
+
+async fn bad_package_input_writes_nothing(app: &TestApp) {
+    let good =
+        json!({ "name": "Ok", "slug": "ok", "credits": 100, "price": 100, "currency": "USD" });
+    let with = |k: &str, v: serde_json::Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
+    let cases = [
+        (with("discount_percent", json!(101)), "discount_percent"),
+        (with("discount_percent", json!(-1)), "discount_percent"),
+        (with("discount_percent", json!("abc")), "discount_percent"),
+        (with("price", json!(-100)), "price"),
+        (with("price", json!(1e30)), "price"),
+        (with("price", json!("12")), "price"),
+        (with("credits", json!(0)), "credits"),
+        (with("credits", json!(-5)), "credits"),
+        (
+            with("credits", json!(99_999_999_999_999_999_999.0)),
+            "credits",
+        ),
+        (with("currency", json!("XYZ")), "currency"),
+        (with("currency", json!("usd dollars")), "currency"),
+        (with("name", json!("n".repeat(101))), "name"),
+        (with("slug", json!("Not A Slug")), "slug"),
+        (with("sort_order", json!(10_000_000_000_i64)), "sort_order"),
+    ];
+    for (body, param) in cases {
+        let r = app
+            .post(&app.admin, "/v1/admin/credit-packages", body.clone())
+            .await
+            .expect(400);
+        assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
+    }
+    app.post(&app.admin, "/v1/admin/credit-packages", good.clone())
+        .await
+        .expect(201);
+    assert_eq!(
+        app.post(&app.admin, "/v1/admin/credit-packages", good)
+            .await
+            .expect(409)
+            .error_code(),
+        "slug_taken"
+    );
+    assert_eq!(
+        app.get(
+            &app.admin,
+            "/v1/admin/credit-packages/cpkg_00000000000000000000000000"
+        )
+        .await
+        .expect(404)
+        .error_code(),
+        "resource_missing"
+    );
+    let all = app
+        .get(&app.admin, "/v1/admin/credit-packages")
+        .await
+        .expect(200);
+    assert_eq!(
+        all.body["data"].as_array().unwrap().len(),
+        1,
+        "only the valid package was written"
+    );
+}

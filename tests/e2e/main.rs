@@ -1,0 +1,30 @@
+//! End-to-end tests of the billing API over real HTTP: the real server on port 0, a real store.
+//!
+//! Every test runs against both stores: `sqlite::<test>` on a temporary SQLite file and
+//! `postgres::<test>` on a fresh PostgreSQL database (`TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod shop;
+mod support;
+
+mod accounts;
+mod api_keys;
+mod auth;
+mod catalog;
+mod cli;
+mod concurrency;
+mod conventions;
+mod credits;
+mod gateways;
+mod idempotency;
+mod invoices;
+mod manual_payments;
+mod openapi;
+mod operations;
+mod payment_errors;
+mod payment_methods;
+mod purchases;
+mod refunds;
+mod reservations;
