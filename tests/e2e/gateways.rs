@@ -42,7 +42,7 @@ mod postgres {
 
 // ---------------------------------------------------------------- Stripe
 
-const WHSEC: &str = "whsec_e2e_test_secret";
+pub(crate) const WHSEC: &str = "whsec_e2e_test_secret";
 
 /// `shared/gateway-specs/stripe` beside the workspace, as the Stripe adapter's tests find it.
 fn stripe_shared() -> PathBuf {
@@ -64,25 +64,25 @@ fn stripe_read(name: &str) -> Value {
 }
 
 /// An official fixture object from fixtures3.2026-07-29.json.
-fn fixture(resource: &str) -> Value {
+pub(crate) fn fixture(resource: &str) -> Value {
     static F: OnceLock<Value> = OnceLock::new();
     F.get_or_init(|| stripe_read("fixtures3.2026-07-29.json"))["resources"][resource].clone()
 }
 
 /// An official event envelope from events.derived.2026-07-29.json.
-fn stripe_event(kind: &str) -> Value {
+pub(crate) fn stripe_event(kind: &str) -> Value {
     static E: OnceLock<Value> = OnceLock::new();
     let e = E.get_or_init(|| stripe_read("events.derived.2026-07-29.json"))[kind].clone();
     assert!(e.is_object(), "no official {kind} event");
     e
 }
 
-fn ok(body: Value) -> ResponseTemplate {
+pub(crate) fn ok(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
 
 /// A method config offering `method` in Germany for EUR.
-async fn offer(app: &TestApp, method: &str, name: &str) {
+pub(crate) async fn offer(app: &TestApp, method: &str, name: &str) {
     app.post(
         &app.admin,
         "/v1/admin/payment-method-configs",
@@ -93,7 +93,7 @@ async fn offer(app: &TestApp, method: &str, name: &str) {
 }
 
 /// Buys the Pro package with `method`; returns the purchase body.
-async fn buy_with(app: &TestApp, s: &Shop, method: &str) -> Value {
+pub(crate) async fn buy_with(app: &TestApp, s: &Shop, method: &str) -> Value {
     app.post(
         &s.key,
         &format!("/v1/accounts/{}/purchases", s.acct),
@@ -105,7 +105,12 @@ async fn buy_with(app: &TestApp, s: &Shop, method: &str) -> Value {
 }
 
 /// POSTs a raw webhook body with `headers`, no API key.
-async fn webhook(app: &TestApp, gateway: &str, body: &[u8], headers: &[(&str, String)]) -> Resp {
+pub(crate) async fn webhook(
+    app: &TestApp,
+    gateway: &str,
+    body: &[u8],
+    headers: &[(&str, String)],
+) -> Resp {
     let mut rb = app
         .client
         .request(Method::POST, format!("{}/v1/webhooks/{gateway}", app.url))
@@ -117,7 +122,7 @@ async fn webhook(app: &TestApp, gateway: &str, body: &[u8], headers: &[(&str, St
     TestApp::send(rb).await
 }
 
-fn stripe_signature(secret: &str, body: &[u8]) -> String {
+pub(crate) fn stripe_signature(secret: &str, body: &[u8]) -> String {
     billing_gateway_stripe::sign_webhook(
         secret,
         time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -125,7 +130,7 @@ fn stripe_signature(secret: &str, body: &[u8]) -> String {
     )
 }
 
-async fn payment(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn payment(app: &TestApp, id: &str) -> Value {
     app.get(&app.admin, &format!("/v1/admin/payments/{id}"))
         .await
         .expect(200)

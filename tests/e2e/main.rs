@@ -26,5 +26,6 @@ mod operations;
 mod payment_errors;
 mod payment_methods;
 mod purchases;
+mod refund_failures;
 mod refunds;
 mod reservations;

@@ -119,7 +119,7 @@ fn bind(
 }
 
 /// Background sweeps: expire due holds, cancel unpaid manual payments and ask the gateways about
-/// uncertain payments every `interval`; purge old idempotency records hourly.
+/// uncertain payments and unacknowledged refunds every `interval`; purge old idempotency records hourly.
 async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -145,6 +145,21 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
                 "asked the gateways about uncertain payments"
             ),
             Err(e) => tracing::warn!(error = %e, "uncertain-payment janitor failed"),
+        }
+        // Refunds whose call timed out: asked again after a minute, for up to 23 hours (Stripe
+        // forgets idempotency keys after 24); older ones need an operator.
+        let (min_age, max_age) = (time::Duration::MINUTE, time::Duration::hours(23));
+        match state
+            .payments
+            .refunds
+            .retry_unacknowledged(min_age, max_age, 50)
+            .await
+        {
+            Ok((0, _)) => {}
+            Ok((asked, known)) => {
+                tracing::info!(asked, known, "asked the gateways again about unacknowledged refunds");
+            }
+            Err(e) => tracing::warn!(error = %e, "refund janitor failed"),
         }
         if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
             let cutoff = state.services.clock.now()

@@ -48,6 +48,17 @@ fn classify(err: StripeError) -> Verdict {
                         .unwrap_or_else(|| "card_declined".to_owned());
                     Verdict::Fail(GatewayError::Declined { code, message })
                 }
+                // A coded refusal of the request (`charge_already_refunded`,
+                // `amount_too_large`, `resource_missing`…): definitive, nothing was done, and
+                // the same key would replay it. The refund flow must know it is final.
+                400 | 404 if api.code.is_some() => Verdict::Fail(GatewayError::Declined {
+                    code: api
+                        .code
+                        .as_ref()
+                        .map(|c| c.as_str().to_owned())
+                        .unwrap_or_default(),
+                    message,
+                }),
                 _ => Verdict::Fail(GatewayError::Other(format!(
                     "Stripe answered {status}: {message}"
                 ))),

@@ -433,6 +433,33 @@ async fn refunds_go_by_payment_intent_keyed_by_our_refund_id() {
     );
 }
 
+#[tokio::test]
+async fn a_coded_refusal_of_a_refund_is_declined_not_uncertain() {
+    let server = MockServer::start().await;
+    let refused = json!({"error": {"type": "invalid_request_error", "code": "charge_already_refunded",
+        "message": "Charge ch_1 has already been refunded."}});
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(refused))
+        .mount(&server)
+        .await;
+    let gw = gateway(&server, 5_000);
+    let mut payment = common::purchase(&common::account(Some("cus_known")), 0, None).payment;
+    payment.gateway_payment_id = Some("pi_123".into());
+    let r = GatewayRefundRequest {
+        refund_id: RefundId::generate(common::t0()),
+        payment,
+        amount: 700,
+        reason: "customer asked".into(),
+    };
+    assert!(matches!(
+        gw.refund(&r).await,
+        Err(GatewayError::Declined { code, message })
+            if code == "charge_already_refunded" && message.contains("already been refunded")
+    ));
+    assert_eq!(check_requests(&server).await.len(), 1, "not retried");
+}
+
 #[test]
 fn the_spec_check_refuses_parameters_stripe_does_not_define() {
     let sent = |k: &str| vec![(k.to_owned(), "x".to_owned())];

@@ -128,7 +128,7 @@ impl Store {
             payment_methods: Arc::new(repo::catalog::ConfigRepo(db.clone())),
             api_keys: Arc::new(repo::api_keys::ApiKeyRepo(db.clone())),
             idempotency: Arc::new(repo::idempotency::IdempotencyRepo(db.clone())),
-            ledger: Arc::new(repo::ledger::LedgerRepo(db.clone())),
+            ledger: Arc::new(repo::ledger::LedgerRepo::new(db.clone())),
             invoices: Arc::new(repo::billing::InvoiceRepo(db.clone())),
             payments: Arc::new(repo::billing::PaymentRepo(db.clone())),
             audit: Arc::new(repo::audit::AuditRepo(db.clone())),

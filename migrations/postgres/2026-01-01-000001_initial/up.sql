@@ -204,6 +204,8 @@ CREATE TABLE refunds (
     updated_at          TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX refunds_payment_id ON refunds (payment_id, id);
+-- The janitor's queue: refunds the gateway never acknowledged.
+CREATE INDEX refunds_unacknowledged ON refunds (id) WHERE status = 'pending' AND gateway_refund_id IS NULL;
 
 CREATE TABLE audit_log (
     id           TEXT PRIMARY KEY,

@@ -24,6 +24,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Refund a succeeded payment (admin; `reason` required, `amount` defaults to everything still
 /// refundable). More than the refundable amount is 400 `amount`. Credits are clawed back by the
 /// written rule, never below zero: what the balance cannot cover is `credits_deficit`.
+///
+/// The refund is recorded before the gateway is asked, so concurrent refunds never return more
+/// than was paid. The gateway refusing is 409 `refund_declined`: the refund stays listed as
+/// `failed` and its amount and credits are given back. A gateway that does not answer leaves
+/// the refund `pending` (201); a background job asks again with the same idempotency key.
 #[utoipa::path(tag = "payments", request_body = RefundInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Payment id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: without it a retry refunds twice")),
     responses((status = 201, body = Refund), PostErrors))]

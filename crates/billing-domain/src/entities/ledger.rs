@@ -35,6 +35,8 @@ pub enum LedgerKind {
     ReservationExpiry,
     /// Credits taken back because their payment was refunded.
     RefundClawback,
+    /// Clawed-back credits given back because their refund failed at the gateway.
+    RefundReversal,
     /// An operator's correction, positive or negative.
     AdminAdjustment,
     /// Credits that expired.
@@ -43,7 +45,7 @@ pub enum LedgerKind {
 
 impl LedgerKind {
     /// Every kind.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::PurchaseGrant,
         Self::SubscriptionGrant,
         Self::UsageDebit,
@@ -52,6 +54,7 @@ impl LedgerKind {
         Self::ReservationRelease,
         Self::ReservationExpiry,
         Self::RefundClawback,
+        Self::RefundReversal,
         Self::AdminAdjustment,
         Self::Expiry,
     ];
@@ -67,6 +70,7 @@ impl LedgerKind {
             Self::ReservationRelease => "reservation_release",
             Self::ReservationExpiry => "reservation_expiry",
             Self::RefundClawback => "refund_clawback",
+            Self::RefundReversal => "refund_reversal",
             Self::AdminAdjustment => "admin_adjustment",
             Self::Expiry => "expiry",
         }

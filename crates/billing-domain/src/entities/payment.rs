@@ -75,6 +75,9 @@ impl PaymentStatus {
                 | (Rejected, PendingApproval | Canceled)
                 | (Succeeded, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded)
+                // A refund that fails at the gateway gives its amount back.
+                | (PartiallyRefunded | Refunded, Succeeded)
+                | (Refunded, PartiallyRefunded)
         )
     }
 
@@ -91,7 +94,8 @@ impl PaymentStatus {
         }
     }
 
-    /// No further change will happen by itself.
+    /// No further change will happen by itself (a refunded payment reopens only if a refund
+    /// fails at the gateway).
     pub fn is_final(self) -> bool {
         matches!(self, Self::Failed | Self::Canceled | Self::Refunded)
     }
@@ -376,6 +380,9 @@ mod tests {
             (Succeeded, Refunded),
             (PartiallyRefunded, PartiallyRefunded),
             (PartiallyRefunded, Refunded),
+            (PartiallyRefunded, Succeeded),
+            (Refunded, Succeeded),
+            (Refunded, PartiallyRefunded),
         ];
         let mut checked = 0;
         for from in PaymentStatus::ALL {

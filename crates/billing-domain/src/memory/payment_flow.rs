@@ -8,6 +8,7 @@ use crate::entities::{
 use crate::error::RepoError;
 use crate::ports::{
     PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
+    RefundUpdate,
 };
 
 use crate::types::RefundId;
@@ -90,6 +91,11 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
     {
         return Err(exists("refund", &r.id));
     }
+    if let Some(u) = &c.refund_update
+        && s.refunds.get(&u.id).map(|r| r.status) != Some(u.expected)
+    {
+        return Ok(PaymentChangeOutcome::Stale);
+    }
     if let Some(f) = &c.proof
         && s.proofs.contains_key(&f.id)
     {
@@ -116,7 +122,10 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
             s.refunds.insert(r.id.clone(), r.clone());
             Some(r)
         }
-        None => None,
+        None => c
+            .refund_update
+            .as_ref()
+            .and_then(|u| update_refund(s, u)),
     };
     s.payments.insert(
         c.payment.id.clone(),
@@ -133,6 +142,31 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
     }
     s.put_audit(c.audit.as_ref());
     Ok(PaymentChangeOutcome::Applied { posting, refund })
+}
+
+/// Applies a (checked) refund update; returns the refund as stored.
+fn update_refund(s: &mut State, u: &RefundUpdate) -> Option<Refund> {
+    let r = s.refunds.get_mut(&u.id)?;
+    r.status = u.status;
+    r.updated_at = u.at;
+    if r.gateway_refund_id.is_none() {
+        r.gateway_refund_id.clone_from(&u.gateway_refund_id);
+    }
+    Some(r.clone())
+}
+
+/// The refund with `id`, else the first (by id) with `gateway_id`.
+fn find_refund(s: &State, id: Option<&RefundId>, gateway_id: Option<&String>) -> Option<RefundId> {
+    match (id, gateway_id) {
+        (Some(id), _) => s.refunds.contains_key(id).then(|| id.clone()),
+        (None, Some(g)) => s
+            .refunds
+            .values()
+            .filter(|r| r.gateway_refund_id.as_ref() == Some(g))
+            .map(|r| r.id.clone())
+            .min(),
+        (None, None) => None,
+    }
 }
 
 #[async_trait::async_trait]
@@ -281,6 +315,41 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         Ok(due)
     }
 
+    async fn find_refund(
+        &self,
+        refund_id: Option<RefundId>,
+        gateway_refund_id: Option<String>,
+    ) -> Result<Option<Refund>, RepoError> {
+        self.0.with(|s| {
+            let key = find_refund(s, refund_id.as_ref(), gateway_refund_id.as_ref());
+            Ok(key.and_then(|k| s.refunds.get(&k).cloned()))
+        })
+    }
+
+    async fn unacknowledged_refunds(
+        &self,
+        created_after: OffsetDateTime,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RepoError> {
+        self.0.with(|s| {
+            let mut due: Vec<Refund> = s
+                .refunds
+                .values()
+                .filter(|r| {
+                    r.status == RefundStatus::Pending
+                        && r.gateway_refund_id.is_none()
+                        && r.created_at >= created_after
+                        && r.created_at < created_before
+                })
+                .cloned()
+                .collect();
+            due.sort_by(|a, b| a.id.cmp(&b.id));
+            due.truncate(limit as usize);
+            Ok(due)
+        })
+    }
+
     async fn settle_refund(
         &self,
         refund_id: Option<RefundId>,
@@ -289,15 +358,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         at: OffsetDateTime,
     ) -> Result<Option<Refund>, RepoError> {
         self.0.with(|s| {
-            let key = match (&refund_id, &gateway_refund_id) {
-                (Some(id), _) => s.refunds.contains_key(id).then(|| id.clone()),
-                (None, Some(g)) => s
-                    .refunds
-                    .values()
-                    .find(|r| r.gateway_refund_id.as_ref() == Some(g))
-                    .map(|r| r.id.clone()),
-                (None, None) => None,
-            };
+            let key = find_refund(s, refund_id.as_ref(), gateway_refund_id.as_ref());
             let Some(r) = key.and_then(|k| s.refunds.get_mut(&k)) else {
                 return Ok(None);
             };

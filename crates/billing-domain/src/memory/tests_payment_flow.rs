@@ -219,6 +219,7 @@ async fn payment_changes_apply_once_under_their_guards() {
         }),
         posting: Some(posting(&a, 1000, &format!("payment:{}", pay.id), at(2))),
         refund: None,
+        refund_update: None,
         proof: None,
         audit: Some(audit(at(2), "payment.approve", pay.id.as_str())),
     };
@@ -268,6 +269,7 @@ async fn payment_changes_apply_once_under_their_guards() {
         invoice: None,
         posting: Some(clawback),
         refund: Some(refund(&paid, at(5))),
+        refund_update: None,
         proof: None,
         audit: None,
     };
@@ -328,6 +330,7 @@ async fn a_failing_posting_writes_nothing_else() {
         invoice: None,
         posting: Some(bad),
         refund: None,
+        refund_update: None,
         proof: None,
         audit: None,
     };

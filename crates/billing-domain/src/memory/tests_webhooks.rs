@@ -212,6 +212,7 @@ async fn refunds_settle_once_by_our_id_or_the_gateway_id() {
             invoice: None,
             posting: None,
             refund: Some(rf.clone()),
+            refund_update: None,
             proof: None,
             audit: None,
         };

@@ -33,7 +33,7 @@ pub use ledger::{
 };
 pub use outbox::OutboxRepository;
 pub use payment_flow::{
-    InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard,
+    InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, RefundUpdate,
 };
 pub use webhooks::{RecordOutcome, WebhookEventRepository};
 

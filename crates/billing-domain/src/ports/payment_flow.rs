@@ -65,10 +65,28 @@ pub struct PaymentChange {
     /// `credits_clawed_back` to what the posting took and `credits_deficit` to the rest
     /// (`-posting.amount − taken`).
     pub refund: Option<Refund>,
+    /// An existing refund's new status, applied only if it still has the status read.
+    pub refund_update: Option<RefundUpdate>,
     /// An uploaded proof of payment to store.
     pub proof: Option<ProofFile>,
     /// The operator's audit entry.
     pub audit: Option<AuditEntry>,
+}
+
+/// A stored refund's change of status, guarded like the payment: if the refund no longer has
+/// `expected`, the whole [`PaymentChange`] is `Stale`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundUpdate {
+    /// The refund.
+    pub id: RefundId,
+    /// Status read.
+    pub expected: RefundStatus,
+    /// New status.
+    pub status: RefundStatus,
+    /// The gateway's refund id, set if the refund had none.
+    pub gateway_refund_id: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 impl PaymentChange {
@@ -81,6 +99,7 @@ impl PaymentChange {
             invoice: None,
             posting: None,
             refund: None,
+            refund_update: None,
             proof: None,
             audit: None,
         }
@@ -94,7 +113,7 @@ pub enum PaymentChangeOutcome {
     Applied {
         /// The posting's outcome, if there was one.
         posting: Option<PostingOutcome>,
-        /// The refund as stored, if there was one.
+        /// The refund as stored afterwards, if one was inserted or updated.
         refund: Option<Refund>,
     },
     /// A guard failed (or the payment is gone); nothing was written.
@@ -151,6 +170,20 @@ pub trait PaymentFlowRepository: Send + Sync {
         updated_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Payment>, RepoError>;
+    /// The refund with `refund_id`, else the first with `gateway_refund_id`.
+    async fn find_refund(
+        &self,
+        refund_id: Option<RefundId>,
+        gateway_refund_id: Option<String>,
+    ) -> Result<Option<Refund>, RepoError>;
+    /// Pending refunds the gateway never acknowledged (no gateway refund id), created in
+    /// `[created_after, created_before)`, oldest first: what the janitor asks again.
+    async fn unacknowledged_refunds(
+        &self,
+        created_after: OffsetDateTime,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RepoError>;
     /// Settles a refund found by `refund_id`, else by `gateway_refund_id`: a `pending` refund
     /// takes `status` (and the gateway id, if it had none) and `updated_at = at`, guarded by
     /// its still being pending in the same statement. A refund no longer pending is left as

@@ -23,6 +23,7 @@ use crate::ports::gateway::{GatewayOutcome, WebhookEffect};
 use crate::ports::{GatewayError, RecordOutcome, WebhookEventRepository};
 use crate::services::gateway_outcomes::is_open;
 use crate::services::payment_context::PaymentDeps;
+use crate::services::refund_outcomes::reverse_failed_refund;
 use crate::types::{PaymentId, RefundId, WebhookEventId};
 
 use std::sync::Arc;
@@ -277,24 +278,38 @@ impl GatewayEventService {
                 let ours = refund_id
                     .as_deref()
                     .and_then(|r| RefundId::parse(r, "refund_id").ok());
-                let status = if *succeeded {
-                    RefundStatus::Succeeded
+                let settled = if *succeeded {
+                    self.deps
+                        .flow
+                        .settle_refund(
+                            ours.clone(),
+                            gateway_refund_id.clone(),
+                            RefundStatus::Succeeded,
+                            self.deps.clock.now(),
+                        )
+                        .await?
                 } else {
-                    RefundStatus::Failed
+                    match self
+                        .deps
+                        .flow
+                        .find_refund(ours.clone(), gateway_refund_id.clone())
+                        .await?
+                    {
+                        Some(r) => Some(
+                            reverse_failed_refund(
+                                &self.deps,
+                                &r.id,
+                                &format!("{method} reports the refund failed"),
+                                gateway_actor(method),
+                            )
+                            .await?,
+                        ),
+                        None => None,
+                    }
                 };
-                let settled = self
-                    .deps
-                    .flow
-                    .settle_refund(
-                        ours.clone(),
-                        gateway_refund_id.clone(),
-                        status,
-                        self.deps.clock.now(),
-                    )
-                    .await?;
                 match (settled, ours) {
                     (Some(_), _) => Ok(true),
-                    // Ours, but not written yet (the refund call has not returned): retry later.
+                    // Ours, but not recorded (it always is before the gateway is called): retry later.
                     (None, Some(id)) => Err(BillingError::Unavailable(format!(
                         "refund {id} is not recorded yet"
                     ))),
@@ -347,7 +362,7 @@ impl GatewayEventService {
 }
 
 /// The actor recorded in a payment's history for the gateway's word.
-fn gateway_actor(method: PaymentMethodKind) -> &'static str {
+pub(crate) fn gateway_actor(method: PaymentMethodKind) -> &'static str {
     match method {
         PaymentMethodKind::Stripe => "gateway:stripe",
         PaymentMethodKind::Paypal => "gateway:paypal",

@@ -184,6 +184,21 @@ impl PaymentFlowRepository for Flaky {
     ) -> Result<Option<Refund>, RepoError> {
         self.inner.settle_refund(id, g, s, at).await
     }
+    async fn find_refund(
+        &self,
+        id: Option<RefundId>,
+        g: Option<String>,
+    ) -> Result<Option<Refund>, RepoError> {
+        self.inner.find_refund(id, g).await
+    }
+    async fn unacknowledged_refunds(
+        &self,
+        after: OffsetDateTime,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RepoError> {
+        self.inner.unacknowledged_refunds(after, before, limit).await
+    }
 }
 
 use crate::entities::Refund;
@@ -444,7 +459,9 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
     assert_eq!(w.payment().await.status, PaymentStatus::Succeeded);
     assert_eq!(w.balance().await, CREDITS);
 
-    // A partial refund, settled by its webhook; then the payment events again, late.
+    // A partial refund, settled by its webhook, then reported failed (cards can fail after
+    // success; failed is final at the gateway, so the failure wins in either order); then the
+    // payment events again, late.
     let refund = w
         .services
         .refunds
@@ -468,7 +485,7 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
         }),
     );
     w.gateway.event(
-        "refund.failed.late",
+        "refund.failed.after.success",
         Some(WebhookEffect::RefundOutcome {
             refund_id: Some(refund.id.to_string()),
             gateway_refund_id: None,
@@ -487,7 +504,16 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
         w.deliver("refund.updated").await.unwrap().disposition,
         WebhookDisposition::Applied
     );
-    w.deliver("refund.failed.late").await.unwrap();
+    w.deliver("refund.failed.after.success").await.unwrap();
+    w.gateway.event(
+        "refund.failed.again",
+        Some(WebhookEffect::RefundOutcome {
+            refund_id: None,
+            gateway_refund_id: Some("gw_950".into()),
+            succeeded: false,
+        }),
+    );
+    w.deliver("refund.failed.again").await.unwrap(); // a second report changes nothing
     assert_eq!(
         w.deliver("refund.unknown").await.unwrap().disposition,
         WebhookDisposition::Ignored
@@ -503,14 +529,11 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
         .unwrap();
     assert_eq!(
         refunds.iter().map(|r| r.status).collect::<Vec<_>>(),
-        vec![RefundStatus::Succeeded]
+        vec![RefundStatus::Failed]
     );
     let p = w.payment().await;
-    assert_eq!(
-        (p.status, p.amount_refunded),
-        (PaymentStatus::PartiallyRefunded, 950)
-    );
-    assert_eq!(w.balance().await, CREDITS - 500);
+    assert_eq!((p.status, p.amount_refunded), (PaymentStatus::Succeeded, 0));
+    assert_eq!(w.balance().await, CREDITS, "the clawback was given back once");
     assert_eq!(w.invoice().await.status, InvoiceStatus::Paid);
 }
 

@@ -19,6 +19,7 @@ pub mod payment_method_configs;
 pub mod payment_method_resolver;
 pub mod payments;
 pub mod purchases;
+pub mod refund_outcomes;
 pub mod refunds;
 pub mod reservations;
 pub mod settlement;

@@ -9,6 +9,10 @@
 //! Never below zero: what the balance cannot cover is recorded on the refund as
 //! `credits_deficit`. If the invoice was never fully paid, no credits were granted and none
 //! are clawed back. A finalized invoice itself is not changed by a refund.
+//!
+//! **Order of writes.** The refund is recorded `pending` before the gateway is called (see
+//! [`crate::services::refund_outcomes`]); a refund the gateway refuses, or later reports
+//! failed, is reversed and its clawed-back credits are granted again.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +20,11 @@ use crate::entities::audit::RequestContext;
 use crate::entities::{LedgerKind, Payment, PaymentStatus, Refund, RefundStatus};
 use crate::error::{BillingError, BillingResult, ValidationError};
 use crate::ports::gateway::GatewayRefundRequest;
-use crate::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard, Posting, PostingMode};
+use crate::ports::{PaymentChange, PaymentChangeOutcome, Posting, PostingMode};
+use crate::services::gateway_events::gateway_actor;
 use crate::services::input::required;
-use crate::services::payment_context::{PaymentDeps, transition};
+use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps, transition};
+use crate::services::refund_outcomes::apply_refund_answer;
 use crate::services::settlement::grant_source;
 use crate::types::{BoundedText, LedgerEntryId, PaymentId, RefundId};
 
@@ -61,6 +67,11 @@ impl RefundService {
 
     /// Refunds all or part of a succeeded payment through its gateway (admin), claws credits
     /// back and records it. Refunding more than is refundable is refused.
+    ///
+    /// The refund is recorded `pending` first (amount reserved, credits clawed back), then the
+    /// gateway is called with no transaction open; its answer settles or reverses the refund
+    /// (see [`crate::services::refund_outcomes`]). A refusal is 409 `refund_declined` with
+    /// the refund kept as `failed`; an unknown outcome returns the refund still `pending`.
     pub async fn refund(
         &self,
         ctx: &RequestContext,
@@ -72,52 +83,81 @@ impl RefundService {
         let reason = BoundedText::new(required(input.reason.as_deref(), "reason")?, "reason", 500)?
             .into_inner();
         let payment = self.deps.payment(&id).await?;
-        if !matches!(
-            payment.status,
-            PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
-        ) {
-            return Err(BillingError::conflict(
-                "payment_not_refundable",
-                format!("payment {id} is {}", payment.status),
-            ));
-        }
-        let amount = input.amount.unwrap_or_else(|| payment.refundable());
-        if amount <= 0 || amount > payment.refundable() {
-            return Err(ValidationError::new(
-                "amount",
-                format!(
-                    "must be between 1 and the refundable {} minor units",
-                    payment.refundable()
-                ),
-            )
-            .into());
-        }
-        let now = self.deps.clock.now();
-        let refund_id = RefundId::generate(now);
-        // The gateway call happens with no transaction open.
+        ensure_refundable(&payment, input.amount)?;
+        // An unconfigured gateway refuses before anything is written.
         let gateway = self.deps.gateways.get(payment.method)?;
-        let at_gateway = gateway
+        let refund = self
+            .record_pending(ctx, &id, input.amount, &reason)
+            .await?;
+        let answer = gateway
             .refund(&GatewayRefundRequest {
-                refund_id: refund_id.clone(),
-                payment: payment.clone(),
-                amount,
-                reason: reason.clone(),
+                refund_id: refund.id.clone(),
+                payment,
+                amount: refund.amount,
+                reason,
             })
-            .await
-            .map_err(|e| BillingError::Unavailable(format!("the gateway did not refund: {e}")))?;
-        let actor = ctx.principal.actor();
-        for _ in 0..crate::services::payment_context::MAX_ATTEMPTS {
-            let current = self.deps.payment(&id).await?;
-            if amount > current.refundable() {
-                return Err(ValidationError::new(
-                    "amount",
-                    format!(
-                        "must be between 1 and the refundable {} minor units",
-                        current.refundable()
-                    ),
-                )
-                .into());
+            .await;
+        apply_refund_answer(&self.deps, &refund, answer, &ctx.principal.actor()).await
+    }
+
+    /// The janitor: asks the gateways again about refunds they never acknowledged (the call
+    /// timed out or failed with a 5xx), created between `max_age` and `min_age` ago, at most
+    /// `limit`. The same refund id is the gateway's idempotency key, so asking again cannot
+    /// refund twice; older refunds are left to an operator, because gateways forget
+    /// idempotency keys (Stripe after 24 hours). Returns (asked, now known).
+    pub async fn retry_unacknowledged(
+        &self,
+        min_age: time::Duration,
+        max_age: time::Duration,
+        limit: u32,
+    ) -> BillingResult<(u32, u32)> {
+        let now = self.deps.clock.now();
+        let due = self
+            .deps
+            .flow
+            .unacknowledged_refunds(now - max_age, now - min_age, limit)
+            .await?;
+        let (mut asked, mut known) = (0u32, 0u32);
+        for refund in due {
+            asked = asked.saturating_add(1);
+            let payment = self.deps.payment(&refund.payment_id).await?;
+            let Ok(gateway) = self.deps.gateways.get(payment.method) else {
+                continue;
+            };
+            let answer = gateway
+                .refund(&GatewayRefundRequest {
+                    refund_id: refund.id.clone(),
+                    payment: payment.clone(),
+                    amount: refund.amount,
+                    reason: refund.reason.clone(),
+                })
+                .await;
+            let actor = gateway_actor(payment.method);
+            match apply_refund_answer(&self.deps, &refund, answer, actor).await {
+                Ok(r) if r.status == RefundStatus::Pending && r.gateway_refund_id.is_none() => {}
+                Ok(_) | Err(BillingError::Conflict { .. }) => known = known.saturating_add(1),
+                Err(e) => return Err(e),
             }
+        }
+        Ok((asked, known))
+    }
+
+    /// Records the refund `pending` in one guarded write: the payment's refunded amount and
+    /// status, the clawback (by the rule above) and the audit entry. Re-decided on a lost race,
+    /// so a concurrent refund can never make the total exceed what was received.
+    async fn record_pending(
+        &self,
+        ctx: &RequestContext,
+        id: &PaymentId,
+        asked: Option<i64>,
+        reason: &str,
+    ) -> BillingResult<Refund> {
+        let actor = ctx.principal.actor();
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.deps.payment(id).await?;
+            let amount = ensure_refundable(&current, asked)?;
+            let now = self.deps.clock.now();
+            let refund_id = RefundId::generate(now);
             let invoice = self
                 .deps
                 .repos
@@ -143,20 +183,16 @@ impl RefundService {
             } else {
                 PaymentStatus::PartiallyRefunded
             };
-            transition(&mut next, to, &actor, Some(reason.clone()), now)?;
+            transition(&mut next, to, &actor, Some(reason.to_owned()), now)?;
             let refund = Refund {
                 id: refund_id.clone(),
                 payment_id: id.clone(),
                 account_id: current.account_id.clone(),
-                status: if at_gateway.settled {
-                    RefundStatus::Succeeded
-                } else {
-                    RefundStatus::Pending
-                },
+                status: RefundStatus::Pending,
                 currency: current.currency,
                 amount,
-                reason: reason.clone(),
-                gateway_refund_id: at_gateway.gateway_refund_id.clone(),
+                reason: reason.to_owned(),
+                gateway_refund_id: None,
                 credits_clawed_back: 0,
                 credits_deficit: 0,
                 actor: actor.clone(),
@@ -181,18 +217,15 @@ impl RefundService {
                 "payment.refund",
                 "payment",
                 id.as_str(),
-                Some(&reason),
+                Some(reason),
                 Some(&current),
                 Some(&next),
             );
             let change = PaymentChange {
-                payment: next,
-                guard: PaymentGuard::of(&current),
-                invoice: None,
                 posting,
                 refund: Some(refund),
-                proof: None,
                 audit: Some(audit),
+                ..PaymentChange::payment_only(next, &current)
             };
             if let PaymentChangeOutcome::Applied {
                 refund: Some(stored),
@@ -207,6 +240,31 @@ impl RefundService {
             format!("payment {id} changed concurrently; retry"),
         ))
     }
+}
+
+/// The amount to refund (`asked`, else everything refundable), if `payment` can refund it.
+fn ensure_refundable(payment: &Payment, asked: Option<i64>) -> BillingResult<i64> {
+    if !matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+    ) {
+        return Err(BillingError::conflict(
+            "payment_not_refundable",
+            format!("payment {} is {}", payment.id, payment.status),
+        ));
+    }
+    let amount = asked.unwrap_or_else(|| payment.refundable());
+    if amount <= 0 || amount > payment.refundable() {
+        return Err(ValidationError::new(
+            "amount",
+            format!(
+                "must be between 1 and the refundable {} minor units",
+                payment.refundable()
+            ),
+        )
+        .into());
+    }
+    Ok(amount)
 }
 
 #[cfg(test)]
@@ -261,3 +319,6 @@ mod tests {
         assert_eq!(clawback_for(&payment(900, 400, 0), 900, 0, 400), 0);
     }
 }
+#[cfg(all(test, feature = "memory"))]
+#[path = "refund_tests.rs"]
+mod use_case_tests;

@@ -81,6 +81,7 @@ pub fn settle_succeeded(
         }),
         posting,
         refund: None,
+        refund_update: None,
         proof: None,
         audit,
     })

@@ -205,6 +205,13 @@ fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<PaymentChangeO
             _ => return Ok(PaymentChangeOutcome::Stale),
         }
     }
+    // Every change of a refund goes through its payment, whose row is locked above.
+    if let Some(u) = &c.refund_update
+        && crate::repo::reconcile::refund_status(conn, &u.id)?.as_deref()
+            != Some(u.expected.as_str())
+    {
+        return Ok(PaymentChangeOutcome::Stale);
+    }
     let posting = c
         .posting
         .as_ref()
@@ -230,7 +237,10 @@ fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<PaymentChangeO
                 .execute(conn)?;
             Some(r)
         }
-        None => None,
+        None => match &c.refund_update {
+            Some(u) => Some(crate::repo::reconcile::update_refund(conn, u)?),
+            None => None,
+        },
     };
     write_payment(conn, &payment_row(&c.payment)?)?;
     if let Some(ic) = &c.invoice {
@@ -356,6 +366,29 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         self.0
             .run(move |conn| {
                 crate::repo::reconcile::to_reconcile(conn, &statuses, updated_before, limit)
+            })
+            .await
+    }
+
+    async fn find_refund(
+        &self,
+        refund_id: Option<RefundId>,
+        gateway_refund_id: Option<String>,
+    ) -> Result<Option<Refund>, RepoError> {
+        self.0
+            .run(move |conn| crate::repo::reconcile::find(conn, refund_id, gateway_refund_id))
+            .await
+    }
+
+    async fn unacknowledged_refunds(
+        &self,
+        created_after: OffsetDateTime,
+        created_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Refund>, RepoError> {
+        self.0
+            .run(move |conn| {
+                crate::repo::reconcile::unacknowledged(conn, created_after, created_before, limit)
             })
             .await
     }

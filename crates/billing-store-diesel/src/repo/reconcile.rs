@@ -2,6 +2,7 @@
 //! settlement (called from [`super::payment_flow`]).
 
 use billing_domain::entities::{Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus};
+use billing_domain::ports::RefundUpdate;
 use billing_domain::types::RefundId;
 use diesel::prelude::*;
 use time::OffsetDateTime;
@@ -38,6 +39,85 @@ pub(crate) fn to_reconcile(
     convert_all(rows, payment)
 }
 
+/// The id of the refund with our id, else of the first with the gateway's id.
+fn find_id(
+    conn: &mut AnyConnection,
+    refund_id: Option<&RefundId>,
+    gateway_refund_id: Option<&String>,
+) -> DbResult<Option<String>> {
+    use refunds::dsl as r;
+    Ok(match (refund_id, gateway_refund_id) {
+        (Some(id), _) => r::refunds
+            .find(id.as_str())
+            .select(r::id)
+            .first(conn)
+            .optional()?,
+        (None, Some(g)) => r::refunds
+            .filter(r::gateway_refund_id.eq(g))
+            .select(r::id)
+            .order(r::id.asc())
+            .first(conn)
+            .optional()?,
+        (None, None) => None,
+    })
+}
+
+/// The refund with our id, else the first with the gateway's id.
+pub(crate) fn find(
+    conn: &mut AnyConnection,
+    refund_id: Option<RefundId>,
+    gateway_refund_id: Option<String>,
+) -> DbResult<Option<Refund>> {
+    let Some(id) = find_id(conn, refund_id.as_ref(), gateway_refund_id.as_ref())? else {
+        return Ok(None);
+    };
+    let row: RefundRow = refunds::table.find(&id).first(conn)?;
+    refund(row).map(Some)
+}
+
+/// A refund's stored status text.
+pub(crate) fn refund_status(conn: &mut AnyConnection, id: &RefundId) -> DbResult<Option<String>> {
+    Ok(refunds::table
+        .find(id.as_str())
+        .select(refunds::status)
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes a (checked) refund update inside the caller's transaction; returns the refund.
+pub(crate) fn update_refund(conn: &mut AnyConnection, u: &RefundUpdate) -> DbResult<Refund> {
+    use refunds::dsl as r;
+    if let Some(g) = &u.gateway_refund_id {
+        diesel::update(r::refunds.find(u.id.as_str()).filter(r::gateway_refund_id.is_null()))
+            .set(r::gateway_refund_id.eq(g))
+            .execute(conn)?;
+    }
+    diesel::update(r::refunds.find(u.id.as_str()))
+        .set((r::status.eq(u.status.as_str()), r::updated_at.eq(ts(u.at))))
+        .execute(conn)?;
+    let row: RefundRow = r::refunds.find(u.id.as_str()).first(conn)?;
+    refund(row)
+}
+
+/// Pending refunds without a gateway id created in `[after, before)`, oldest first.
+pub(crate) fn unacknowledged(
+    conn: &mut AnyConnection,
+    after: OffsetDateTime,
+    before: OffsetDateTime,
+    limit: u32,
+) -> DbResult<Vec<Refund>> {
+    use refunds::dsl as r;
+    let rows: Vec<RefundRow> = r::refunds
+        .filter(r::status.eq(RefundStatus::Pending.as_str()))
+        .filter(r::gateway_refund_id.is_null())
+        .filter(r::created_at.ge(ts(after)))
+        .filter(r::created_at.lt(ts(before)))
+        .order(r::id.asc())
+        .limit(i64::from(limit))
+        .load(conn)?;
+    convert_all(rows, refund)
+}
+
 /// Settles a pending refund (found by our id, else by the gateway's) in one write transaction;
 /// the status update is guarded by `status = 'pending'`.
 pub(crate) fn settle(
@@ -49,21 +129,9 @@ pub(crate) fn settle(
 ) -> DbResult<Option<Refund>> {
     write_transaction(conn, |conn| {
         use refunds::dsl as r;
-        let id: Option<String> = match (&refund_id, &gateway_refund_id) {
-            (Some(id), _) => r::refunds
-                .find(id.as_str())
-                .select(r::id)
-                .first(conn)
-                .optional()?,
-            (None, Some(g)) => r::refunds
-                .filter(r::gateway_refund_id.eq(g))
-                .select(r::id)
-                .order(r::id.asc())
-                .first(conn)
-                .optional()?,
-            (None, None) => None,
+        let Some(id) = find_id(conn, refund_id.as_ref(), gateway_refund_id.as_ref())? else {
+            return Ok(None);
         };
-        let Some(id) = id else { return Ok(None) };
         let pending = r::refunds
             .find(&id)
             .filter(r::status.eq(RefundStatus::Pending.as_str()));

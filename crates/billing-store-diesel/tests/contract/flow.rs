@@ -247,6 +247,7 @@ async fn approval(h: &Harness, a: &AccountId) -> PaymentChange {
         }),
         posting: Some(grant),
         refund: None,
+        refund_update: None,
         proof: None,
         audit: Some(audit(at(50), "payment.approve", p.id.as_str())),
     }
@@ -321,6 +322,7 @@ pub async fn refund_change_records_the_clawback(h: &Harness) {
         invoice: None,
         posting: Some(claw),
         refund: Some(r.clone()),
+        refund_update: None,
         proof: None,
         audit: None,
     };

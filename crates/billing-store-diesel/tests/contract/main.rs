@@ -15,6 +15,7 @@ mod keys;
 mod ledger;
 mod ledger_reads;
 mod misc;
+mod refund_flow;
 
 /// Generates `sqlite::<area>::<case>` and `postgres::<area>::<case>` tests calling
 /// `crate::<area>::<case>(&Harness)`.
@@ -120,6 +121,10 @@ contract! {
         refund_change_records_the_clawback,
         stale_or_missing_writes_nothing,
         payments_due_for_expiry,
+    }
+    refund_flow {
+        refund_reversal_is_guarded_by_the_refund_status,
+        refunds_found_by_either_id_and_unacknowledged_listed,
     }
     misc {
         audit_insert_and_list_filters,

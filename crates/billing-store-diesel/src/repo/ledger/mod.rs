@@ -2,6 +2,7 @@
 //! shared building blocks in `core`. Reads and `verify` are here.
 
 mod core;
+mod gate;
 mod holds;
 pub(crate) mod post;
 
@@ -20,6 +21,7 @@ use diesel::sql_types::BigInt;
 use time::OffsetDateTime;
 
 use self::core::{Locked, find_entry};
+use self::gate::AccountGate;
 use crate::convert::ts;
 use crate::convert_billing::{entry, reservation};
 use crate::dialect::write_transaction;
@@ -29,9 +31,22 @@ use crate::repo::{Db, convert_all, overfetch};
 use crate::rows::EntryRow;
 use crate::schema::{accounts, credit_balances, ledger_entries, reservations};
 
-/// The credit ledger.
+/// The credit ledger. Writes that lock an account's balance row pass its [`AccountGate`]
+/// first, so one hot account cannot take the whole pool.
 #[derive(Clone)]
-pub(crate) struct LedgerRepo(pub(crate) Db);
+pub(crate) struct LedgerRepo {
+    db: Db,
+    gate: AccountGate,
+}
+
+impl LedgerRepo {
+    pub(crate) fn new(db: Db) -> Self {
+        Self {
+            db,
+            gate: AccountGate::default(),
+        }
+    }
+}
 
 /// Balance after expiring the account's due holds; a plain read when none are due.
 fn balance(
@@ -170,8 +185,9 @@ fn verify(conn: &mut AnyConnection) -> DbResult<(Vec<DriftReport>, u64)> {
 #[async_trait::async_trait]
 impl LedgerRepository for LedgerRepo {
     async fn post(&self, posting: &Posting) -> Result<PostingOutcome, RepoError> {
+        let _turn = self.gate.enter(posting.account_id.as_str()).await;
         let posting = posting.clone();
-        self.0.run(move |conn| post::post(conn, &posting)).await
+        self.db.run(move |conn| post::post(conn, &posting)).await
     }
 
     async fn find_by_source(
@@ -180,7 +196,7 @@ impl LedgerRepository for LedgerRepo {
         source_ref: &str,
     ) -> Result<Option<LedgerEntry>, RepoError> {
         let (account, source_ref) = (account.to_string(), source_ref.to_owned());
-        self.0
+        self.db
             .run(move |conn| {
                 find_entry(conn, &account, &source_ref)?
                     .map(entry)
@@ -195,7 +211,7 @@ impl LedgerRepository for LedgerRepo {
         now: OffsetDateTime,
     ) -> Result<CreditBalance, RepoError> {
         let account = account.to_string();
-        self.0.run(move |conn| balance(conn, &account, now)).await
+        self.db.run(move |conn| balance(conn, &account, now)).await
     }
 
     async fn list_entries(
@@ -205,7 +221,7 @@ impl LedgerRepository for LedgerRepo {
         page: &PageRequest,
     ) -> Result<Page<LedgerEntry>, RepoError> {
         let (account, filter, page) = (account.to_string(), filter.clone(), page.clone());
-        self.0
+        self.db
             .run(move |conn| list_entries(conn, &account, &filter, &page))
             .await
     }
@@ -216,14 +232,15 @@ impl LedgerRepository for LedgerRepo {
         threshold: Option<i64>,
     ) -> Result<(), RepoError> {
         let account = account.to_string();
-        self.0
+        self.db
             .run(move |conn| set_threshold(conn, &account, threshold))
             .await
     }
 
     async fn hold(&self, hold: &NewHold) -> Result<HoldOutcome, RepoError> {
+        let _turn = self.gate.enter(hold.reservation.account_id.as_str()).await;
         let hold = hold.clone();
-        self.0.run(move |conn| holds::hold(conn, &hold)).await
+        self.db.run(move |conn| holds::hold(conn, &hold)).await
     }
 
     async fn get_reservation(
@@ -232,7 +249,7 @@ impl LedgerRepository for LedgerRepo {
         id: &ReservationId,
     ) -> Result<Option<Reservation>, RepoError> {
         let (account, id) = (account.to_string(), id.to_string());
-        self.0
+        self.db
             .run(move |conn| {
                 holds::find_reservation(conn, &account, &id)?
                     .map(reservation)
@@ -250,19 +267,20 @@ impl LedgerRepository for LedgerRepo {
         actor: &str,
         at: OffsetDateTime,
     ) -> Result<ReservationOutcome, RepoError> {
+        let _turn = self.gate.enter(account.as_str()).await;
         let (account, id, actor) = (account.to_string(), id.to_string(), actor.to_owned());
-        self.0
+        self.db
             .run(move |conn| holds::settle(conn, &account, &id, how, &entry_id, &actor, at))
             .await
     }
 
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {
-        self.0
+        self.db
             .run(move |conn| holds::expire_due(conn, now, limit))
             .await
     }
 
     async fn verify(&self) -> Result<(Vec<DriftReport>, u64), RepoError> {
-        self.0.run(verify).await
+        self.db.run(verify).await
     }
 }

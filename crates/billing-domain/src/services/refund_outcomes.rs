@@ -1,0 +1,143 @@
+//! How a gateway's word on a refund changes it: the one place where the refund call's answer,
+//! a refund webhook and the janitor's retry become refund changes.
+//!
+//! A refund is recorded `pending` (amount reserved on the payment, credits clawed back)
+//! *before* the gateway is called, so two concurrent refunds can never return more than was
+//! paid. Then:
+//! * the gateway accepts → `succeeded` (or stays `pending` with the gateway's id until its
+//!   webhook says so);
+//! * the gateway refuses, or later reports the refund failed → **reversed**: the refund
+//!   becomes `failed`, its amount is refundable again, the payment's status steps back, and
+//!   the credits it clawed back are granted again (`refund_reversal`, source
+//!   `refund-reversal:<re_id>`, so at most once), all in one guarded write;
+//! * the gateway cannot say (timeout, 5xx) → stays `pending` without a gateway id; the janitor
+//!   asks again with the same refund id, which is the gateway's idempotency key.
+
+use crate::entities::{LedgerKind, PaymentStatus, Refund, RefundStatus};
+use crate::error::{BillingError, BillingResult};
+use crate::ports::gateway::{GatewayError, GatewayRefund};
+use crate::ports::{PaymentChange, PaymentChangeOutcome, Posting, PostingMode, RefundUpdate};
+use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps, transition};
+use crate::types::{LedgerEntryId, RefundId};
+
+/// Applies the gateway's answer to the refund call for `refund` (recorded `pending`).
+/// A refusal reverses the refund and is returned as an error; an unknown outcome leaves it
+/// pending.
+pub(crate) async fn apply_refund_answer(
+    deps: &PaymentDeps,
+    refund: &Refund,
+    answer: Result<GatewayRefund, GatewayError>,
+    actor: &str,
+) -> BillingResult<Refund> {
+    match answer {
+        Ok(at_gateway) => {
+            let status = if at_gateway.settled {
+                RefundStatus::Succeeded
+            } else {
+                RefundStatus::Pending
+            };
+            deps.flow
+                .settle_refund(
+                    Some(refund.id.clone()),
+                    at_gateway.gateway_refund_id,
+                    status,
+                    deps.clock.now(),
+                )
+                .await?
+                .ok_or_else(|| BillingError::Internal(format!("refund {} vanished", refund.id)))
+        }
+        Err(GatewayError::Declined { code, message }) => {
+            reverse_failed_refund(deps, &refund.id, &format!("declined ({code}): {message}"), actor)
+                .await?;
+            Err(BillingError::conflict("refund_declined", message))
+        }
+        Err(GatewayError::Misconfigured(m)) => {
+            reverse_failed_refund(deps, &refund.id, "the gateway is misconfigured", actor).await?;
+            Err(BillingError::Unavailable(m))
+        }
+        // Timeout, 5xx, unreadable answer: the janitor asks again.
+        Err(_) => Ok(refund.clone()),
+    }
+}
+
+/// Marks a pending or succeeded refund `failed` and undoes what it did (see the module docs),
+/// in one guarded write, re-decided on a lost race. A refund already failed or canceled is
+/// returned unchanged, so a repeated failure report changes nothing.
+pub(crate) async fn reverse_failed_refund(
+    deps: &PaymentDeps,
+    id: &RefundId,
+    why: &str,
+    actor: &str,
+) -> BillingResult<Refund> {
+    for _ in 0..MAX_ATTEMPTS {
+        let refund = deps
+            .flow
+            .find_refund(Some(id.clone()), None)
+            .await?
+            .ok_or_else(|| BillingError::not_found("refund", id))?;
+        if !matches!(
+            refund.status,
+            RefundStatus::Pending | RefundStatus::Succeeded
+        ) {
+            return Ok(refund);
+        }
+        let current = deps.payment(&refund.payment_id).await?;
+        let now = deps.clock.now();
+        let mut next = current.clone();
+        next.amount_refunded = current
+            .amount_refunded
+            .checked_sub(refund.amount)
+            .filter(|r| *r >= 0)
+            .ok_or_else(|| {
+                BillingError::Internal(format!(
+                    "refund {id} is larger than what its payment has refunded"
+                ))
+            })?;
+        let to = if next.amount_refunded == 0 {
+            PaymentStatus::Succeeded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        };
+        transition(
+            &mut next,
+            to,
+            actor,
+            Some(format!("refund {id} failed: {why}")),
+            now,
+        )?;
+        let posting = (refund.credits_clawed_back > 0).then(|| Posting {
+            entry_id: LedgerEntryId::generate(now),
+            account_id: refund.account_id.clone(),
+            kind: LedgerKind::RefundReversal,
+            amount: refund.credits_clawed_back,
+            mode: PostingMode::Exact,
+            source_ref: format!("refund-reversal:{id}"),
+            description: format!("Refund {id} failed; clawed-back credits returned"),
+            metadata: serde_json::json!({ "payment_id": refund.payment_id, "refund_id": id }),
+            actor: actor.to_owned(),
+            at: now,
+            audit: None,
+        });
+        let change = PaymentChange {
+            posting,
+            refund_update: Some(RefundUpdate {
+                id: id.clone(),
+                expected: refund.status,
+                status: RefundStatus::Failed,
+                gateway_refund_id: None,
+                at: now,
+            }),
+            ..PaymentChange::payment_only(next, &current)
+        };
+        if let PaymentChangeOutcome::Applied {
+            refund: Some(stored),
+            ..
+        } = deps.flow.apply_payment_change(&change).await?
+        {
+            return Ok(stored);
+        }
+    }
+    Err(BillingError::Unavailable(format!(
+        "refund {id} changed concurrently; retry"
+    )))
+}
