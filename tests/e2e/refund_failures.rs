@@ -177,7 +177,9 @@ async fn a_refund_reported_failed_is_undone_once(backend: Backend) {
     failed["status"] = json!("failed");
     failed["metadata"] = json!({ "refund_id": rid, "payment_id": id });
     for n in 0..3 {
-        let mut event = stripe_event("refund.updated");
+        // The official refund envelope, as the `refund.updated` Stripe sends on failure.
+        let mut event = stripe_event("refund.created");
+        event["type"] = json!("refund.updated");
         event["id"] = json!(format!("evt_refund_failed_{n}"));
         event["data"]["object"] = failed.clone();
         let receipt = signed(&app, &event).await;
