@@ -157,7 +157,11 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
         {
             Ok((0, _)) => {}
             Ok((asked, known)) => {
-                tracing::info!(asked, known, "asked the gateways again about unacknowledged refunds");
+                tracing::info!(
+                    asked,
+                    known,
+                    "asked the gateways again about unacknowledged refunds"
+                );
             }
             Err(e) => tracing::warn!(error = %e, "refund janitor failed"),
         }

@@ -173,9 +173,8 @@ impl Order {
                     self.id
                 ))),
             },
-            "CREATED" | "SAVED" | "APPROVED" | "PAYER_ACTION_REQUIRED" => {
-                Ok(GatewayOutcome::Processing)
-            }
+            "APPROVED" => Ok(GatewayOutcome::Approved),
+            "CREATED" | "SAVED" | "PAYER_ACTION_REQUIRED" => Ok(GatewayOutcome::Processing),
             "VOIDED" => Ok(GatewayOutcome::Canceled),
             other => Err(GatewayError::Other(format!(
                 "order {} has unknown status `{other}`",

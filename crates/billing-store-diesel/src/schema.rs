@@ -313,6 +313,19 @@ diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(refunds -> payments (payment_id));
 diesel::joinable!(proof_files -> payments (payment_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    gateway_retries (subject_id) {
+        subject_id -> Text,
+        attempts -> Integer,
+        next_at -> UtcTimestamp,
+        last_error -> Text,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     credit_balances,
@@ -331,4 +344,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_events,
     webhook_events,
     invoice_number_sequences,
+    gateway_retries,
 );

@@ -8,7 +8,7 @@ use crate::entities::{
 use crate::error::RepoError;
 use crate::ports::{
     PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
-    RefundUpdate,
+    RefundUpdate, RetryBackoff,
 };
 
 use crate::types::RefundId;
@@ -122,10 +122,7 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
             s.refunds.insert(r.id.clone(), r.clone());
             Some(r)
         }
-        None => c
-            .refund_update
-            .as_ref()
-            .and_then(|u| update_refund(s, u)),
+        None => c.refund_update.as_ref().and_then(|u| update_refund(s, u)),
     };
     s.payments.insert(
         c.payment.id.clone(),
@@ -142,6 +139,11 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
     }
     s.put_audit(c.audit.as_ref());
     Ok(PaymentChangeOutcome::Applied { posting, refund })
+}
+
+/// Not deferred by the janitors' backoff past `due_at`.
+fn is_due(s: &State, subject: &str, due_at: OffsetDateTime) -> bool {
+    s.retries.get(subject).is_none_or(|r| r.1 <= due_at)
 }
 
 /// Applies a (checked) refund update; returns the refund as stored.
@@ -294,6 +296,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         statuses: Vec<PaymentStatus>,
         updated_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Payment>, RepoError> {
         let s = self.0.lock();
         let mut due: Vec<Payment> = s
@@ -303,6 +306,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
                 !p.method.is_manual()
                     && statuses.contains(&p.status)
                     && p.updated_at < updated_before
+                    && is_due(&s, p.id.as_str(), due_at)
             })
             .cloned()
             .collect();
@@ -331,6 +335,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         created_after: OffsetDateTime,
         created_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Refund>, RepoError> {
         self.0.with(|s| {
             let mut due: Vec<Refund> = s
@@ -341,12 +346,37 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
                         && r.gateway_refund_id.is_none()
                         && r.created_at >= created_after
                         && r.created_at < created_before
+                        && is_due(s, r.id.as_str(), due_at)
                 })
                 .cloned()
                 .collect();
             due.sort_by(|a, b| a.id.cmp(&b.id));
             due.truncate(limit as usize);
             Ok(due)
+        })
+    }
+
+    async fn defer_retry(
+        &self,
+        subject: &str,
+        _error: &str,
+        now: OffsetDateTime,
+        backoff: RetryBackoff,
+    ) -> Result<u32, RepoError> {
+        self.0.with(|s| {
+            let attempts = s.retries.get(subject).map_or(0, |r| r.0).saturating_add(1);
+            s.retries.insert(
+                subject.to_owned(),
+                (attempts, backoff.next_at(now, attempts)),
+            );
+            Ok(attempts)
+        })
+    }
+
+    async fn clear_retry(&self, subject: &str) -> Result<(), RepoError> {
+        self.0.with(|s| {
+            s.retries.remove(subject);
+            Ok(())
         })
     }
 

@@ -45,6 +45,8 @@ pub(crate) struct State {
     pub invoices: BTreeMap<InvoiceId, Invoice>,
     pub payments: BTreeMap<PaymentId, Payment>,
     pub refunds: BTreeMap<RefundId, Refund>,
+    /// Janitor backoff by payment or refund id: (attempts, next attempt at).
+    pub retries: BTreeMap<String, (u32, time::OffsetDateTime)>,
     pub proofs: BTreeMap<FileId, ProofFile>,
     pub audit: BTreeMap<AuditEntryId, AuditEntry>,
     pub outbox: BTreeMap<EventId, OutboxEvent>,

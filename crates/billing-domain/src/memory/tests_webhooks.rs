@@ -148,6 +148,7 @@ async fn payments_are_found_by_gateway_reference_and_listed_for_reconciliation()
             vec![PaymentStatus::Unknown, PaymentStatus::Processing],
             at(0),
             10,
+            at(1000),
         )
         .await
         .unwrap();
@@ -160,6 +161,7 @@ async fn payments_are_found_by_gateway_reference_and_listed_for_reconciliation()
             vec![PaymentStatus::Unknown, PaymentStatus::Processing],
             at(100),
             10,
+            at(1000),
         )
         .await
         .unwrap();
@@ -168,7 +170,7 @@ async fn payments_are_found_by_gateway_reference_and_listed_for_reconciliation()
         vec![processing.id.clone(), unknown.id.clone(), fresh.id.clone()]
     );
     assert_eq!(
-        flow.payments_to_reconcile(vec![PaymentStatus::Unknown], at(100), 10)
+        flow.payments_to_reconcile(vec![PaymentStatus::Unknown], at(100), 10, at(1000))
             .await
             .unwrap()
             .len(),
@@ -178,7 +180,8 @@ async fn payments_are_found_by_gateway_reference_and_listed_for_reconciliation()
         flow.payments_to_reconcile(
             vec![PaymentStatus::Unknown, PaymentStatus::Processing],
             at(100),
-            1
+            1,
+            at(1000)
         )
         .await
         .unwrap()

@@ -66,6 +66,9 @@ pub struct StartedPayment {
 pub enum GatewayOutcome {
     /// Still open.
     Processing,
+    /// The payer approved, and the money moves once we capture (PayPal's `APPROVED` order).
+    /// Treated as still open, except that the janitor then captures.
+    Approved,
     /// Paid: amount received in minor units, and the gateway's payment id.
     Succeeded {
         /// Received amount.

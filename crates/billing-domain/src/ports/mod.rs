@@ -33,7 +33,8 @@ pub use ledger::{
 };
 pub use outbox::OutboxRepository;
 pub use payment_flow::{
-    InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, RefundUpdate,
+    InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard,
+    RefundUpdate, RetryBackoff,
 };
 pub use webhooks::{RecordOutcome, WebhookEventRepository};
 

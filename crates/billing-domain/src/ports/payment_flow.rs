@@ -15,6 +15,34 @@ use crate::error::RepoError;
 use crate::ports::{Posting, PostingOutcome};
 use crate::types::RefundId;
 
+/// How long the janitors wait before asking a gateway again about the same payment or refund:
+/// `base`, doubling with each failed attempt, never more than `cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBackoff {
+    /// Wait after the first failed attempt.
+    pub base: time::Duration,
+    /// Longest wait.
+    pub cap: time::Duration,
+}
+
+impl RetryBackoff {
+    /// The janitors' policy: 5 s, 10 s, 20 s, … at most an hour.
+    pub const JANITOR: Self = Self {
+        base: time::Duration::seconds(5),
+        cap: time::Duration::HOUR,
+    };
+
+    /// When to ask again after `attempts` failed attempts (≥ 1) ending at `now`.
+    pub fn next_at(self, now: OffsetDateTime, attempts: u32) -> OffsetDateTime {
+        let doublings = attempts.saturating_sub(1).min(30);
+        let wait = self
+            .base
+            .checked_mul(1_i32 << doublings)
+            .map_or(self.cap, |w| w.min(self.cap));
+        now + wait
+    }
+}
+
 /// What the domain read of a payment; the write applies only if it still holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentGuard {
@@ -164,11 +192,13 @@ pub trait PaymentFlowRepository: Send + Sync {
     ) -> Result<Vec<Payment>, RepoError>;
     /// Gateway payments (not manual ones) in one of `statuses` whose `updated_at` is before
     /// `updated_before`, least recently updated first: what the janitor asks the gateway about.
+    /// Payments deferred by [`Self::defer_retry`] to after `due_at` are left out.
     async fn payments_to_reconcile(
         &self,
         statuses: Vec<PaymentStatus>,
         updated_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Payment>, RepoError>;
     /// The refund with `refund_id`, else the first with `gateway_refund_id`.
     async fn find_refund(
@@ -177,13 +207,27 @@ pub trait PaymentFlowRepository: Send + Sync {
         gateway_refund_id: Option<String>,
     ) -> Result<Option<Refund>, RepoError>;
     /// Pending refunds the gateway never acknowledged (no gateway refund id), created in
-    /// `[created_after, created_before)`, oldest first: what the janitor asks again.
+    /// `[created_after, created_before)`, oldest first: what the janitor asks again. Refunds
+    /// deferred by [`Self::defer_retry`] to after `due_at` are left out.
     async fn unacknowledged_refunds(
         &self,
         created_after: OffsetDateTime,
         created_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Refund>, RepoError>;
+    /// Records that a gateway could not answer about `subject` (a payment or refund id) at
+    /// `now`: the janitors skip it until `backoff.next_at(now, attempts)`. Returns the number
+    /// of attempts so far, this one included.
+    async fn defer_retry(
+        &self,
+        subject: &str,
+        error: &str,
+        now: OffsetDateTime,
+        backoff: RetryBackoff,
+    ) -> Result<u32, RepoError>;
+    /// Forgets `subject`'s retry record (its outcome is known).
+    async fn clear_retry(&self, subject: &str) -> Result<(), RepoError>;
     /// Settles a refund found by `refund_id`, else by `gateway_refund_id`: a `pending` refund
     /// takes `status` (and the gateway id, if it had none) and `updated_at = at`, guarded by
     /// its still being pending in the same statement. A refund no longer pending is left as
@@ -195,4 +239,21 @@ pub trait PaymentFlowRepository: Send + Sync {
         status: RefundStatus,
         at: OffsetDateTime,
     ) -> Result<Option<Refund>, RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        let b = RetryBackoff::JANITOR;
+        let waits: Vec<i64> = [1, 2, 3, 4, 10, 11, 12, 1000, u32::MAX]
+            .iter()
+            .map(|&n| (b.next_at(t, n) - t).whole_seconds())
+            .collect();
+        assert_eq!(waits, vec![5, 10, 20, 40, 2560, 3600, 3600, 3600, 3600]);
+        assert_eq!(b.next_at(t, 0), t + time::Duration::seconds(5));
+    }
 }

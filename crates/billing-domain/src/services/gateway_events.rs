@@ -20,7 +20,7 @@ use time::Duration;
 use crate::entities::{Payment, PaymentMethodKind, PaymentStatus, RefundStatus, WebhookEvent};
 use crate::error::{BillingError, BillingResult};
 use crate::ports::gateway::{GatewayOutcome, WebhookEffect};
-use crate::ports::{GatewayError, RecordOutcome, WebhookEventRepository};
+use crate::ports::{GatewayError, RecordOutcome, RetryBackoff, WebhookEventRepository};
 use crate::services::gateway_outcomes::is_open;
 use crate::services::payment_context::PaymentDeps;
 use crate::services::refund_outcomes::reverse_failed_refund;
@@ -61,7 +61,8 @@ pub struct ReconcileReport {
     pub examined: u32,
     /// Payments whose outcome is now known (succeeded, failed, canceled or processing).
     pub resolved: u32,
-    /// Payments the gateway could not answer for (timeout, 5xx…): left for the next run.
+    /// Payments the gateway could not answer for (timeout, 5xx…), or that are still
+    /// `unknown` or `processing`: asked again after a backoff ([`RetryBackoff::JANITOR`]).
     pub remaining: u32,
 }
 
@@ -166,9 +167,10 @@ impl GatewayEventService {
     }
 
     /// The janitor: asks the gateway about payments in `unknown`, and in `processing` for longer
-    /// than [`PROCESSING_GRACE`], at most `limit` of them, and applies what it says. A gateway
-    /// that cannot answer leaves the payment for the next run (counted in `remaining`; call again
-    /// with backoff while it is above zero).
+    /// than [`PROCESSING_GRACE`], at most `limit` of them, and applies what it says; a PayPal
+    /// order the payer approved but nobody captured is captured. A gateway that cannot answer,
+    /// or a payment still open, is asked about again only after a backoff
+    /// ([`RetryBackoff::JANITOR`]; counted in `remaining`).
     pub async fn resolve_uncertain(&self, limit: u32) -> BillingResult<ReconcileReport> {
         let now = self.deps.clock.now();
         let mut due = self
@@ -178,6 +180,7 @@ impl GatewayEventService {
                 vec![PaymentStatus::Unknown],
                 now + Duration::seconds(1),
                 limit,
+                now,
             )
             .await?;
         let room = limit.saturating_sub(u32::try_from(due.len()).unwrap_or(u32::MAX));
@@ -189,6 +192,7 @@ impl GatewayEventService {
                         vec![PaymentStatus::Processing],
                         now - PROCESSING_GRACE,
                         room,
+                        now,
                     )
                     .await?,
             );
@@ -196,22 +200,46 @@ impl GatewayEventService {
         let mut report = ReconcileReport::default();
         for payment in due {
             report.examined = report.examined.saturating_add(1);
-            let Ok(gateway) = self.deps.gateways.get(payment.method) else {
-                report.remaining = report.remaining.saturating_add(1);
-                continue;
-            };
-            match gateway.fetch_status(&payment).await {
-                Ok(outcome) => {
-                    let after = self
-                        .apply_outcome(&payment.id, &outcome, gateway_actor(payment.method))
-                        .await?;
-                    if after.status == PaymentStatus::Unknown {
-                        report.remaining = report.remaining.saturating_add(1);
-                    } else {
-                        report.resolved = report.resolved.saturating_add(1);
+            let answer: Result<Payment, String> = match self.deps.gateways.get(payment.method) {
+                Err(e) => Err(e.to_string()),
+                Ok(gateway) => match gateway.fetch_status(&payment).await {
+                    // Approved by the payer but never captured (the return and the webhook
+                    // were lost, or the capture's answer was): capture now, exactly once.
+                    Ok(GatewayOutcome::Approved) => {
+                        self.capture(&payment).await.map_err(|e| e.to_string())
                     }
+                    Ok(outcome) => Ok(self
+                        .apply_outcome(&payment.id, &outcome, gateway_actor(payment.method))
+                        .await?),
+                    Err(e) => Err(e.to_string()),
+                },
+            };
+            let known = answer.and_then(|after| {
+                let waiting = after.status == PaymentStatus::Unknown
+                    || (payment.status == PaymentStatus::Processing
+                        && after.status == PaymentStatus::Processing);
+                if waiting {
+                    Err(format!(
+                        "{} says it is still {}",
+                        payment.method, after.status
+                    ))
+                } else {
+                    Ok(())
                 }
-                Err(_) => report.remaining = report.remaining.saturating_add(1),
+            });
+            let subject = payment.id.as_str();
+            match known {
+                Ok(()) => {
+                    report.resolved = report.resolved.saturating_add(1);
+                    self.deps.flow.clear_retry(subject).await?;
+                }
+                Err(why) => {
+                    report.remaining = report.remaining.saturating_add(1);
+                    self.deps
+                        .flow
+                        .defer_retry(subject, &why, now, RetryBackoff::JANITOR)
+                        .await?;
+                }
             }
         }
         Ok(report)

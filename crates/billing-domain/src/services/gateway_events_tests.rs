@@ -172,8 +172,11 @@ impl PaymentFlowRepository for Flaky {
         s: Vec<PaymentStatus>,
         before: OffsetDateTime,
         limit: u32,
+        due: OffsetDateTime,
     ) -> Result<Vec<Payment>, RepoError> {
-        self.inner.payments_to_reconcile(s, before, limit).await
+        self.inner
+            .payments_to_reconcile(s, before, limit, due)
+            .await
     }
     async fn settle_refund(
         &self,
@@ -196,8 +199,23 @@ impl PaymentFlowRepository for Flaky {
         after: OffsetDateTime,
         before: OffsetDateTime,
         limit: u32,
+        due: OffsetDateTime,
     ) -> Result<Vec<Refund>, RepoError> {
-        self.inner.unacknowledged_refunds(after, before, limit).await
+        self.inner
+            .unacknowledged_refunds(after, before, limit, due)
+            .await
+    }
+    async fn defer_retry(
+        &self,
+        subject: &str,
+        error: &str,
+        now: OffsetDateTime,
+        backoff: crate::ports::RetryBackoff,
+    ) -> Result<u32, RepoError> {
+        self.inner.defer_retry(subject, error, now, backoff).await
+    }
+    async fn clear_retry(&self, subject: &str) -> Result<(), RepoError> {
+        self.inner.clear_retry(subject).await
     }
 }
 
@@ -533,7 +551,11 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
     );
     let p = w.payment().await;
     assert_eq!((p.status, p.amount_refunded), (PaymentStatus::Succeeded, 0));
-    assert_eq!(w.balance().await, CREDITS, "the clawback was given back once");
+    assert_eq!(
+        w.balance().await,
+        CREDITS,
+        "the clawback was given back once"
+    );
     assert_eq!(w.invoice().await.status, InvoiceStatus::Paid);
 }
 
@@ -760,6 +782,13 @@ async fn the_janitor_resolves_an_unknown_payment_once_the_gateway_answers() {
         }
     );
     assert_eq!(w.payment().await.status, PaymentStatus::Unknown);
+    // Backoff: not asked again for 5 s.
+    w.clock.advance(time::Duration::seconds(4));
+    assert_eq!(
+        w.services.events.resolve_uncertain(10).await.unwrap(),
+        ReconcileReport::default()
+    );
+    w.clock.advance(time::Duration::seconds(1));
     let second = w.services.events.resolve_uncertain(10).await.unwrap();
     assert_eq!(
         second,
@@ -778,6 +807,31 @@ async fn the_janitor_resolves_an_unknown_payment_once_the_gateway_answers() {
         ReconcileReport::default()
     );
     assert_eq!(w.gateway.fetch_calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn the_janitor_captures_an_approved_order_nobody_captured() {
+    let w = world(PaymentMethodKind::Paypal, PaymentStatus::Unknown).await;
+    *w.gateway.fetches.lock().unwrap() = VecDeque::from([Ok(GatewayOutcome::Approved)]);
+    *w.gateway.captures.lock().unwrap() = VecDeque::from([
+        Err(GatewayError::Uncertain("timeout".into())),
+        Ok(paid("cap_1")),
+    ]);
+    let first = w.services.events.resolve_uncertain(10).await.unwrap();
+    assert_eq!((first.resolved, first.remaining), (0, 1));
+    w.clock.advance(time::Duration::seconds(5));
+    let second = w.services.events.resolve_uncertain(10).await.unwrap();
+    assert_eq!((second.resolved, second.remaining), (1, 0));
+    assert_eq!(
+        (w.payment().await.status, w.balance().await),
+        (PaymentStatus::Succeeded, CREDITS)
+    );
+    w.clock.advance(time::Duration::hours(2));
+    assert_eq!(
+        w.services.events.resolve_uncertain(10).await.unwrap(),
+        ReconcileReport::default()
+    );
+    assert_eq!(w.gateway.capture_calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -89,7 +89,7 @@ impl GatewayEventService {
                     transition(&mut next, PaymentStatus::Canceled, actor, None, now)?;
                     PaymentChange::payment_only(next, &current)
                 }
-                GatewayOutcome::Processing
+                GatewayOutcome::Processing | GatewayOutcome::Approved
                     if matches!(
                         current.status,
                         PaymentStatus::Pending | PaymentStatus::Unknown

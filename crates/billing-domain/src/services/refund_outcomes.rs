@@ -47,8 +47,13 @@ pub(crate) async fn apply_refund_answer(
                 .ok_or_else(|| BillingError::Internal(format!("refund {} vanished", refund.id)))
         }
         Err(GatewayError::Declined { code, message }) => {
-            reverse_failed_refund(deps, &refund.id, &format!("declined ({code}): {message}"), actor)
-                .await?;
+            reverse_failed_refund(
+                deps,
+                &refund.id,
+                &format!("declined ({code}): {message}"),
+                actor,
+            )
+            .await?;
             Err(BillingError::conflict("refund_declined", message))
         }
         Err(GatewayError::Misconfigured(m)) => {

@@ -20,7 +20,9 @@ use crate::entities::audit::RequestContext;
 use crate::entities::{LedgerKind, Payment, PaymentStatus, Refund, RefundStatus};
 use crate::error::{BillingError, BillingResult, ValidationError};
 use crate::ports::gateway::GatewayRefundRequest;
-use crate::ports::{PaymentChange, PaymentChangeOutcome, Posting, PostingMode};
+use crate::ports::{
+    GatewayError, PaymentChange, PaymentChangeOutcome, Posting, PostingMode, RetryBackoff,
+};
 use crate::services::gateway_events::gateway_actor;
 use crate::services::input::required;
 use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps, transition};
@@ -86,9 +88,7 @@ impl RefundService {
         ensure_refundable(&payment, input.amount)?;
         // An unconfigured gateway refuses before anything is written.
         let gateway = self.deps.gateways.get(payment.method)?;
-        let refund = self
-            .record_pending(ctx, &id, input.amount, &reason)
-            .await?;
+        let refund = self.record_pending(ctx, &id, input.amount, &reason).await?;
         let answer = gateway
             .refund(&GatewayRefundRequest {
                 refund_id: refund.id.clone(),
@@ -115,27 +115,42 @@ impl RefundService {
         let due = self
             .deps
             .flow
-            .unacknowledged_refunds(now - max_age, now - min_age, limit)
+            .unacknowledged_refunds(now - max_age, now - min_age, limit, now)
             .await?;
         let (mut asked, mut known) = (0u32, 0u32);
         for refund in due {
             asked = asked.saturating_add(1);
             let payment = self.deps.payment(&refund.payment_id).await?;
-            let Ok(gateway) = self.deps.gateways.get(payment.method) else {
-                continue;
+            let answer = match self.deps.gateways.get(payment.method) {
+                Ok(gateway) => {
+                    gateway
+                        .refund(&GatewayRefundRequest {
+                            refund_id: refund.id.clone(),
+                            payment: payment.clone(),
+                            amount: refund.amount,
+                            reason: refund.reason.clone(),
+                        })
+                        .await
+                }
+                Err(e) => Err(GatewayError::Uncertain(e.to_string())),
             };
-            let answer = gateway
-                .refund(&GatewayRefundRequest {
-                    refund_id: refund.id.clone(),
-                    payment: payment.clone(),
-                    amount: refund.amount,
-                    reason: refund.reason.clone(),
-                })
-                .await;
+            let why = match &answer {
+                Err(e) => e.to_string(),
+                Ok(_) => String::new(),
+            };
+            let subject = refund.id.as_str();
             let actor = gateway_actor(payment.method);
             match apply_refund_answer(&self.deps, &refund, answer, actor).await {
-                Ok(r) if r.status == RefundStatus::Pending && r.gateway_refund_id.is_none() => {}
-                Ok(_) | Err(BillingError::Conflict { .. }) => known = known.saturating_add(1),
+                Ok(r) if r.status == RefundStatus::Pending && r.gateway_refund_id.is_none() => {
+                    self.deps
+                        .flow
+                        .defer_retry(subject, &why, now, RetryBackoff::JANITOR)
+                        .await?;
+                }
+                Ok(_) | Err(BillingError::Conflict { .. } | BillingError::Unavailable(_)) => {
+                    known = known.saturating_add(1);
+                    self.deps.flow.clear_retry(subject).await?;
+                }
                 Err(e) => return Err(e),
             }
         }

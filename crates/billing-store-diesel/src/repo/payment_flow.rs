@@ -8,6 +8,7 @@ use billing_domain::entities::{
 };
 use billing_domain::ports::{
     PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
+    RetryBackoff,
 };
 use billing_domain::types::RefundId;
 use diesel::prelude::*;
@@ -362,10 +363,11 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         statuses: Vec<PaymentStatus>,
         updated_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Payment>, RepoError> {
         self.0
             .run(move |conn| {
-                crate::repo::reconcile::to_reconcile(conn, &statuses, updated_before, limit)
+                crate::repo::reconcile::to_reconcile(conn, &statuses, updated_before, limit, due_at)
             })
             .await
     }
@@ -385,11 +387,38 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         created_after: OffsetDateTime,
         created_before: OffsetDateTime,
         limit: u32,
+        due_at: OffsetDateTime,
     ) -> Result<Vec<Refund>, RepoError> {
         self.0
             .run(move |conn| {
-                crate::repo::reconcile::unacknowledged(conn, created_after, created_before, limit)
+                crate::repo::reconcile::unacknowledged(
+                    conn,
+                    created_after,
+                    created_before,
+                    limit,
+                    due_at,
+                )
             })
+            .await
+    }
+
+    async fn defer_retry(
+        &self,
+        subject: &str,
+        error: &str,
+        now: OffsetDateTime,
+        backoff: RetryBackoff,
+    ) -> Result<u32, RepoError> {
+        let (subject, error) = (subject.to_owned(), error.to_owned());
+        self.0
+            .run(move |conn| crate::repo::reconcile::defer(conn, &subject, &error, now, backoff))
+            .await
+    }
+
+    async fn clear_retry(&self, subject: &str) -> Result<(), RepoError> {
+        let subject = subject.to_owned();
+        self.0
+            .run(move |conn| crate::repo::reconcile::clear(conn, &subject))
             .await
     }
 

@@ -2,7 +2,7 @@
 //! settlement (called from [`super::payment_flow`]).
 
 use billing_domain::entities::{Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus};
-use billing_domain::ports::RefundUpdate;
+use billing_domain::ports::{RefundUpdate, RetryBackoff};
 use billing_domain::types::RefundId;
 use diesel::prelude::*;
 use time::OffsetDateTime;
@@ -14,16 +14,21 @@ use crate::error::DbResult;
 use crate::pool::AnyConnection;
 use crate::repo::convert_all;
 use crate::rows::{PaymentRow, RefundRow};
-use crate::schema::{payments, refunds};
+use crate::schema::{gateway_retries, payments, refunds};
 
-/// Gateway payments in `statuses` last updated before `before`, least recently updated first.
+/// Gateway payments in `statuses` last updated before `before`, least recently updated first,
+/// leaving out those deferred past `due_at`.
 pub(crate) fn to_reconcile(
     conn: &mut AnyConnection,
     statuses: &[PaymentStatus],
     before: OffsetDateTime,
     limit: u32,
+    due_at: OffsetDateTime,
 ) -> DbResult<Vec<Payment>> {
     use payments::dsl as p;
+    let deferred = gateway_retries::table
+        .filter(gateway_retries::subject_id.eq(p::id))
+        .filter(gateway_retries::next_at.gt(ts(due_at)));
     let gateways: Vec<&str> = PaymentMethodKind::ALL
         .iter()
         .filter(|m| !m.is_manual())
@@ -33,6 +38,7 @@ pub(crate) fn to_reconcile(
         .filter(p::status.eq_any(statuses.iter().map(|s| s.as_str())))
         .filter(p::method.eq_any(gateways))
         .filter(p::updated_at.lt(ts(before)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(deferred)))
         .order((p::updated_at.asc(), p::id.asc()))
         .limit(i64::from(limit))
         .load(conn)?;
@@ -88,9 +94,13 @@ pub(crate) fn refund_status(conn: &mut AnyConnection, id: &RefundId) -> DbResult
 pub(crate) fn update_refund(conn: &mut AnyConnection, u: &RefundUpdate) -> DbResult<Refund> {
     use refunds::dsl as r;
     if let Some(g) = &u.gateway_refund_id {
-        diesel::update(r::refunds.find(u.id.as_str()).filter(r::gateway_refund_id.is_null()))
-            .set(r::gateway_refund_id.eq(g))
-            .execute(conn)?;
+        diesel::update(
+            r::refunds
+                .find(u.id.as_str())
+                .filter(r::gateway_refund_id.is_null()),
+        )
+        .set(r::gateway_refund_id.eq(g))
+        .execute(conn)?;
     }
     diesel::update(r::refunds.find(u.id.as_str()))
         .set((r::status.eq(u.status.as_str()), r::updated_at.eq(ts(u.at))))
@@ -99,19 +109,75 @@ pub(crate) fn update_refund(conn: &mut AnyConnection, u: &RefundUpdate) -> DbRes
     refund(row)
 }
 
+/// Counts one more failed attempt for `subject` and defers it by `backoff`; returns the
+/// attempts so far.
+pub(crate) fn defer(
+    conn: &mut AnyConnection,
+    subject: &str,
+    error: &str,
+    now: OffsetDateTime,
+    backoff: RetryBackoff,
+) -> DbResult<u32> {
+    use gateway_retries::dsl as g;
+    write_transaction(conn, |conn| {
+        let before: Option<i32> = g::gateway_retries
+            .find(subject)
+            .select(g::attempts)
+            .first(conn)
+            .optional()?;
+        let attempts = before.unwrap_or(0).saturating_add(1);
+        let counted = u32::try_from(attempts).unwrap_or(1);
+        let next_at = ts(backoff.next_at(now, counted));
+        // Error text is for operators; keep it bounded.
+        let error: String = error.chars().take(500).collect();
+        if before.is_some() {
+            diesel::update(g::gateway_retries.find(subject))
+                .set((
+                    g::attempts.eq(attempts),
+                    g::next_at.eq(next_at),
+                    g::last_error.eq(&error),
+                    g::updated_at.eq(ts(now)),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(g::gateway_retries)
+                .values((
+                    g::subject_id.eq(subject),
+                    g::attempts.eq(attempts),
+                    g::next_at.eq(next_at),
+                    g::last_error.eq(&error),
+                    g::updated_at.eq(ts(now)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(counted)
+    })
+}
+
+/// Forgets `subject`'s retry record.
+pub(crate) fn clear(conn: &mut AnyConnection, subject: &str) -> DbResult<()> {
+    diesel::delete(gateway_retries::table.find(subject)).execute(conn)?;
+    Ok(())
+}
+
 /// Pending refunds without a gateway id created in `[after, before)`, oldest first.
 pub(crate) fn unacknowledged(
     conn: &mut AnyConnection,
     after: OffsetDateTime,
     before: OffsetDateTime,
     limit: u32,
+    due_at: OffsetDateTime,
 ) -> DbResult<Vec<Refund>> {
     use refunds::dsl as r;
+    let deferred = gateway_retries::table
+        .filter(gateway_retries::subject_id.eq(r::id))
+        .filter(gateway_retries::next_at.gt(ts(due_at)));
     let rows: Vec<RefundRow> = r::refunds
         .filter(r::status.eq(RefundStatus::Pending.as_str()))
         .filter(r::gateway_refund_id.is_null())
         .filter(r::created_at.ge(ts(after)))
         .filter(r::created_at.lt(ts(before)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(deferred)))
         .order(r::id.asc())
         .limit(i64::from(limit))
         .load(conn)?;

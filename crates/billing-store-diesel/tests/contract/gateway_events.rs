@@ -204,28 +204,61 @@ pub async fn payments_to_reconcile_filters_and_orders(h: &Harness) {
         |v: Vec<billing_domain::entities::Payment>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
     assert_eq!(
         ids(flow(h)
-            .payments_to_reconcile(both.clone(), at(0), 10)
+            .payments_to_reconcile(both.clone(), at(0), 10, at(1000))
             .await
             .unwrap()),
         vec![old.id.clone()]
     );
     assert_eq!(
         ids(flow(h)
-            .payments_to_reconcile(both.clone(), at(100), 10)
+            .payments_to_reconcile(both.clone(), at(100), 10, at(1000))
             .await
             .unwrap()),
-        vec![old.id.clone(), unknown.id.clone(), fresh.id]
+        vec![old.id.clone(), unknown.id.clone(), fresh.id.clone()]
     );
     assert_eq!(
         ids(flow(h)
-            .payments_to_reconcile(vec![PaymentStatus::Unknown], at(100), 10)
+            .payments_to_reconcile(vec![PaymentStatus::Unknown], at(100), 10, at(1000))
             .await
             .unwrap()),
-        vec![unknown.id]
+        vec![unknown.id.clone()]
+    );
+    // The janitor's backoff: deferred 5 s, then 10 s; left out until due; cleared, back.
+    let f = flow(h);
+    let backoff = billing_domain::ports::RetryBackoff::JANITOR;
+    let subject = unknown.id.as_str();
+    assert_eq!(
+        f.defer_retry(subject, "timeout", at(1000), backoff)
+            .await
+            .unwrap(),
+        1
+    );
+    let due = |t| f.payments_to_reconcile(both.clone(), at(100), 10, t);
+    assert_eq!(
+        ids(due(at(5999)).await.unwrap()),
+        vec![old.id.clone(), fresh.id.clone()]
+    );
+    assert_eq!(ids(due(at(6000)).await.unwrap()).len(), 3);
+    assert_eq!(
+        f.defer_retry(subject, "5xx", at(6000), backoff)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(ids(due(at(15_999)).await.unwrap()).len(), 2);
+    assert_eq!(ids(due(at(16_000)).await.unwrap()).len(), 3);
+    f.clear_retry(subject).await.unwrap();
+    f.clear_retry(subject).await.unwrap(); // twice: no error
+    assert_eq!(ids(due(at(1000)).await.unwrap()).len(), 3);
+    assert_eq!(
+        f.defer_retry(subject, "again", at(1000), backoff)
+            .await
+            .unwrap(),
+        1
     );
     assert_eq!(
         flow(h)
-            .payments_to_reconcile(both, at(100), 1)
+            .payments_to_reconcile(both, at(100), 1, at(1000))
             .await
             .unwrap()
             .len(),

@@ -234,6 +234,7 @@ pub async fn every_table_matches_schema_rs(h: &Harness) {
         audit_log,
         outbox_events,
         webhook_events,
-        invoice_number_sequences
+        invoice_number_sequences,
+        gateway_retries
     );
 }

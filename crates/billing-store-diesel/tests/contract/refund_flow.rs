@@ -176,28 +176,59 @@ pub async fn refunds_found_by_either_id_and_unacknowledged_listed(h: &Harness) {
     let ids =
         |v: Vec<billing_domain::entities::Refund>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(f.unacknowledged_refunds(at(0), at(10), 10).await.unwrap()),
+        ids(f
+            .unacknowledged_refunds(at(0), at(10), 10, at(1000))
+            .await
+            .unwrap()),
         vec![r.id.clone(), later.id.clone()]
     );
     assert_eq!(
-        ids(f.unacknowledged_refunds(at(0), at(10), 1).await.unwrap()),
+        ids(f
+            .unacknowledged_refunds(at(0), at(10), 1, at(1000))
+            .await
+            .unwrap()),
         vec![r.id.clone()]
     );
     assert_eq!(
-        ids(f.unacknowledged_refunds(at(4), at(10), 10).await.unwrap()),
+        ids(f
+            .unacknowledged_refunds(at(4), at(10), 10, at(1000))
+            .await
+            .unwrap()),
         vec![later.id.clone()]
     );
     assert!(
-        f.unacknowledged_refunds(at(0), at(3), 10)
+        f.unacknowledged_refunds(at(0), at(3), 10, at(1000))
             .await
             .unwrap()
             .is_empty()
+    );
+    // Deferred by the janitor's backoff: left out until due.
+    let backoff = billing_domain::ports::RetryBackoff::JANITOR;
+    f.defer_retry(later.id.as_str(), "timeout", at(1000), backoff)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(f
+            .unacknowledged_refunds(at(0), at(10), 10, at(5999))
+            .await
+            .unwrap()),
+        vec![r.id.clone()]
+    );
+    assert_eq!(
+        ids(f
+            .unacknowledged_refunds(at(0), at(10), 10, at(6000))
+            .await
+            .unwrap()),
+        vec![r.id.clone(), later.id.clone()]
     );
     f.settle_refund(Some(later.id.clone()), None, RefundStatus::Succeeded, at(9))
         .await
         .unwrap();
     assert_eq!(
-        ids(f.unacknowledged_refunds(at(0), at(10), 10).await.unwrap()),
+        ids(f
+            .unacknowledged_refunds(at(0), at(10), 10, at(1000))
+            .await
+            .unwrap()),
         vec![r.id]
     );
 }

@@ -65,7 +65,10 @@ mod tests {
         let distinct: std::collections::BTreeSet<usize> = (0..1000)
             .map(|i| gate.stripe_of(&format!("acct_{i}")))
             .collect();
-        assert!(distinct.len() > STRIPES / 2, "accounts spread over the stripes");
+        assert!(
+            distinct.len() > STRIPES / 2,
+            "accounts spread over the stripes"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

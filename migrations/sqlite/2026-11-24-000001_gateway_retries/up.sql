@@ -1,0 +1,11 @@
+-- Backoff for the janitors: when a gateway could not answer about a payment (`pay_…`) or a
+-- refund (`re_…`), the next question about it waits (5 s, doubling, at most an hour), so one
+-- unreachable gateway is not asked about the same thing every sweep, and the ones it can
+-- answer about are not starved.
+CREATE TABLE gateway_retries (
+    subject_id  TEXT PRIMARY KEY,
+    attempts    INTEGER NOT NULL CHECK (attempts > 0),
+    next_at     TEXT        NOT NULL,
+    last_error  TEXT NOT NULL,
+    updated_at  TEXT        NOT NULL
+);
