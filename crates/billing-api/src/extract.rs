@@ -313,6 +313,18 @@ pub fn integer(v: Option<&str>, field: &str) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// Account-scoped listings take the account from the path; an `account_id` query filter
+/// (meant for the admin listings) is refused rather than silently ignored.
+pub fn no_account_filter(account_id: Option<&str>) -> Result<(), ApiError> {
+    if account_id.is_some_and(|a| !a.is_empty()) {
+        return Err(ApiError::invalid(
+            "account_id",
+            "account_id filters the admin listing only; the account is in the path",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -360,16 +372,4 @@ mod tests {
         assert_eq!(err(r#"{"name": "#).error.code, "invalid_json");
         assert_eq!(err(r#"{} x"#).error.code, "invalid_json");
     }
-}
-
-/// Account-scoped listings take the account from the path; an `account_id` query filter
-/// (meant for the admin listings) is refused rather than silently ignored.
-pub fn no_account_filter(account_id: Option<&str>) -> Result<(), ApiError> {
-    if account_id.is_some_and(|a| !a.is_empty()) {
-        return Err(ApiError::invalid(
-            "account_id",
-            "account_id filters the admin listing only; the account is in the path",
-        ));
-    }
-    Ok(())
 }

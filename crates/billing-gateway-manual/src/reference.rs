@@ -105,6 +105,7 @@ impl fmt::Debug for PaymentReference {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -93,6 +93,7 @@ pub fn parse_gateway_ref(v: Option<&str>, field: &str) -> Result<Option<String>,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::types::Currency;

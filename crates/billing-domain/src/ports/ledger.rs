@@ -78,6 +78,7 @@ pub struct NewHold {
 
 /// What creating a hold did.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // returned once per call, never stored in bulk
 pub enum HoldOutcome {
     /// Created, with its entry.
     Applied(Reservation, LedgerEntry),
@@ -101,6 +102,7 @@ pub enum SettleReservation {
 
 /// What settling a reservation did.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // returned once per call, never stored in bulk
 pub enum ReservationOutcome {
     /// Settled now, with the entry written.
     Settled(Reservation, LedgerEntry),

@@ -136,6 +136,7 @@ impl PaymentChange {
 
 /// What applying a [`PaymentChange`] did.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // returned once per call, never stored in bulk
 pub enum PaymentChangeOutcome {
     /// Written.
     Applied {

@@ -282,7 +282,12 @@ fn ensure_refundable(payment: &Payment, asked: Option<i64>) -> BillingResult<i64
     Ok(amount)
 }
 
+#[cfg(all(test, feature = "memory"))]
+#[path = "refund_tests.rs"]
+mod use_case_tests;
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -334,6 +339,3 @@ mod tests {
         assert_eq!(clawback_for(&payment(900, 400, 0), 900, 0, 400), 0);
     }
 }
-#[cfg(all(test, feature = "memory"))]
-#[path = "refund_tests.rs"]
-mod use_case_tests;

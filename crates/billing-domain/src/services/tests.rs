@@ -1,5 +1,6 @@
 //! Unit tests of the use cases against mockall mocks: scope and tenancy rules, outcome
 //! mapping, and that bad input never reaches the store. (The adapters have their own tests.)
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 

@@ -85,6 +85,7 @@ impl utoipa::PartialSchema for CountryCode {
 impl utoipa::ToSchema for CountryCode {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

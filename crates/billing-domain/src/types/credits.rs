@@ -75,6 +75,7 @@ impl utoipa::PartialSchema for Credits {
 impl utoipa::ToSchema for Credits {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -100,6 +100,7 @@ impl utoipa::PartialSchema for Currency {
 impl utoipa::ToSchema for Currency {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -62,6 +62,7 @@ impl<'de> Deserialize<'de> for Email {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

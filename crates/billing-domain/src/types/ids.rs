@@ -126,6 +126,7 @@ prefixed_id!(/// Uploaded file id (proofs of payment).
     FileId, "file", "file");
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -113,7 +113,7 @@ fn gb_core_valid(digits: &str) -> bool {
     let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
     let weighted: u32 = d[..7].iter().zip((2..=8).rev()).map(|(x, w)| x * w).sum();
     let total = weighted + d[7] * 10 + d[8];
-    total % 97 == 0 || (total + 55) % 97 == 0
+    total.is_multiple_of(97) || (total + 55).is_multiple_of(97)
 }
 
 fn gb_valid(rest: &str) -> bool {
@@ -203,6 +203,7 @@ impl TaxId {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

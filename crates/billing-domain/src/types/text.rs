@@ -117,6 +117,7 @@ impl fmt::Display for Slug {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

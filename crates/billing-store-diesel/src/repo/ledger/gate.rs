@@ -12,7 +12,7 @@
 //! update, the row lock and the unique source reference hold across processes, and two
 //! accounts that share a stripe merely wait for each other.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, MutexGuard};
@@ -44,16 +44,15 @@ impl AccountGate {
     }
 
     fn stripe_of(&self, account: &str) -> usize {
-        let mut h = self.hasher.build_hasher();
-        account.hash(&mut h);
         // The modulo keeps the value below STRIPES, so the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation)]
-        let i = (h.finish() % STRIPES as u64) as usize;
+        let i = (self.hasher.hash_one(account) % STRIPES as u64) as usize;
         i
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
