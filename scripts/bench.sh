@@ -62,7 +62,11 @@ to_ms() { # wrk latency like 1.23ms / 850.00us / 1.02s -> ms
 run_wrk() { # clients url script args... ; prints "rps p50 p99 errors"
   local c=$1 url=$2 script=$3; shift 3
   local t=$(( c < 2 ? 1 : 2 ))
-  wrk -t$t -c$c -d2s -s "$script" "$url" -- "$@" >/dev/null 2>&1 || true
+  # The debit script's last argument is the reference nonce: the warm-up gets its own, so the
+  # measured run debits with fresh references instead of replaying the warm-up's.
+  local warm=("$@")
+  [[ "$script" == *debit.lua ]] && warm[-1]="${warm[-1]}-warm"
+  wrk -t$t -c$c -d2s -s "$script" "$url" -- "${warm[@]}" >/dev/null 2>&1 || true
   local out; out=$(wrk -t$t -c$c -d${SECONDS_PER_CELL}s --latency -s "$script" "$url" -- "$@" 2>&1)
   local rps p50 p99 err
   rps=$(awk '/^Requests\/sec/{printf "%d", $2}' <<<"$out")

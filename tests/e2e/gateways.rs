@@ -77,6 +77,20 @@ pub(crate) fn stripe_event(kind: &str) -> Value {
     e
 }
 
+/// Mounts Stripe's customer creation and Checkout Session creation answering `session`.
+pub(crate) async fn mount_customer_and_session(stripe: &MockServer, session: &Value) {
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .respond_with(ok(fixture("customer")))
+        .mount(stripe)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ok(session.clone()))
+        .mount(stripe)
+        .await;
+}
+
 pub(crate) fn ok(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
@@ -181,16 +195,7 @@ async fn stripe_checkout_webhooks_and_refund(backend: Backend) {
     let session_id = session["id"].as_str().unwrap().to_owned();
     let session_url = session["url"].as_str().unwrap().to_owned();
     let pi = session["payment_intent"].as_str().unwrap().to_owned();
-    Mock::given(method("POST"))
-        .and(path("/v1/customers"))
-        .respond_with(ok(fixture("customer")))
-        .mount(&stripe)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/checkout/sessions"))
-        .respond_with(ok(session.clone()))
-        .mount(&stripe)
-        .await;
+    mount_customer_and_session(&stripe, &session).await;
     let mut paid_session = session.clone();
     paid_session["status"] = json!("complete");
     paid_session["payment_status"] = json!("paid");

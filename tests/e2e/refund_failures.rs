@@ -6,10 +6,11 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::gateways::{
-    WHSEC, buy_with, fixture, offer, ok, payment, stripe_event, stripe_signature, webhook,
+    WHSEC, buy_with, fixture, mount_customer_and_session, offer, ok, payment, stripe_event,
+    stripe_signature, webhook,
 };
 use crate::shop::{CREDITS, NET, Shop, entries, pid, shop};
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, Resp, TestApp};
 
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,16 +40,7 @@ async fn paid(backend: Backend, refunds: ResponseTemplate) -> (MockServer, TestA
     let stripe = MockServer::start().await;
     let session = fixture("checkout.session");
     let pi = session["payment_intent"].as_str().unwrap().to_owned();
-    Mock::given(method("POST"))
-        .and(path("/v1/customers"))
-        .respond_with(ok(fixture("customer")))
-        .mount(&stripe)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/checkout/sessions"))
-        .respond_with(ok(session.clone()))
-        .mount(&stripe)
-        .await;
+    mount_customer_and_session(&stripe, &session).await;
     Mock::given(method("GET"))
         .and(path_regex("^/v1/checkout/sessions/.+"))
         .respond_with(ok(session.clone()))
@@ -105,6 +97,16 @@ async fn signed(app: &TestApp, event: &Value) -> Value {
         .body
 }
 
+/// Asks for a refund of everything still refundable on payment `id`.
+async fn refund_all(app: &TestApp, id: &str) -> Resp {
+    app.post(
+        &app.admin,
+        &format!("/v1/admin/payments/{id}/refunds"),
+        json!({ "reason": "customer asked" }),
+    )
+    .await
+}
+
 async fn refunds_of(app: &TestApp, id: &str) -> Vec<Value> {
     let r = app
         .get(&app.admin, &format!("/v1/admin/payments/{id}/refunds"))
@@ -118,14 +120,7 @@ async fn a_refused_refund_is_failed_and_undone(backend: Backend) {
         "message": "Charge ch_1 has been charged back; cannot issue a refund."}});
     let (_stripe, app, s, id) =
         paid(backend, ResponseTemplate::new(400).set_body_json(refusal)).await;
-    let r = app
-        .post(
-            &app.admin,
-            &format!("/v1/admin/payments/{id}/refunds"),
-            json!({ "reason": "customer asked" }),
-        )
-        .await
-        .expect(409);
+    let r = refund_all(&app, &id).await.expect(409);
     assert_eq!(r.error_code(), "refund_declined");
     assert!(
         r.body["error"]["message"]
@@ -160,14 +155,7 @@ async fn a_refund_reported_failed_is_undone_once(backend: Backend) {
     pending["status"] = json!("pending");
     pending["amount"] = json!(NET);
     let (_stripe, app, s, id) = paid(backend, ok(pending.clone())).await;
-    let r = app
-        .post(
-            &app.admin,
-            &format!("/v1/admin/payments/{id}/refunds"),
-            json!({ "reason": "customer asked" }),
-        )
-        .await
-        .expect(201);
+    let r = refund_all(&app, &id).await.expect(201);
     assert_eq!(r.body["status"], "pending");
     let rid = r.body["id"].as_str().unwrap().to_owned();
     assert_eq!(app.balance(&s.acct).await.0, 0);
@@ -191,13 +179,7 @@ async fn a_refund_reported_failed_is_undone_once(backend: Backend) {
     assert_eq!(app.balance(&s.acct).await.0, CREDITS, "given back once");
     assert_eq!(entries(&app, &s.acct, "refund_reversal").await.len(), 1);
     // Refundable again.
-    app.post(
-        &app.admin,
-        &format!("/v1/admin/payments/{id}/refunds"),
-        json!({ "reason": "second try" }),
-    )
-    .await
-    .expect(201);
+    refund_all(&app, &id).await.expect(201);
     assert_eq!(app.balance(&s.acct).await.0, 0);
     app.stop().await;
 }

@@ -240,6 +240,21 @@ pub(crate) fn find_entry(
     source_ref: &str,
 ) -> DbResult<Option<EntryRow>> {
     use ledger_entries::dsl as le;
+    // On PostgreSQL, not a cached prepared statement: after five runs PostgreSQL may switch a
+    // prepared statement to its generic plan, and for this query that plan walks the
+    // account's entries through `(account_id, id)` filtering on `source_ref` — measured 38 ms
+    // instead of 0.05 ms on an account with 60 k entries, so every duplicate debit on a busy
+    // account took ~20 ms. An unnamed statement is planned with its values each time and
+    // uses the unique `(account_id, source_ref)` index.
+    if let AnyConnection::Postgres(pg) = conn {
+        return Ok(diesel::sql_query(
+            "SELECT * FROM ledger_entries WHERE account_id = $1 AND source_ref = $2",
+        )
+        .bind::<diesel::sql_types::Text, _>(account)
+        .bind::<diesel::sql_types::Text, _>(source_ref)
+        .get_result::<EntryRow>(pg)
+        .optional()?);
+    }
     Ok(le::ledger_entries
         .filter(le::account_id.eq(account))
         .filter(le::source_ref.eq(source_ref))
