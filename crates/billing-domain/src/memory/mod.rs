@@ -33,7 +33,11 @@ mod tests_accounts;
 #[cfg(test)]
 mod tests_billing;
 #[cfg(test)]
+mod tests_holds;
+#[cfg(test)]
 mod tests_ledger;
+#[cfg(test)]
+mod tests_low_balance;
 #[cfg(test)]
 mod tests_misc;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Fixtures of the memory store's tests.
 #![allow(clippy::unwrap_used)]
 
+use crate::ports::PostingOutcome;
 use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
 
@@ -257,5 +258,16 @@ pub(crate) fn refund(p: &Payment, when: OffsetDateTime) -> Refund {
         actor: "key_admin".into(),
         created_at: when,
         updated_at: when,
+    }
+}
+
+/// The entry and threshold flag of an applied posting; panics otherwise.
+pub(super) fn applied(o: PostingOutcome) -> (crate::entities::LedgerEntry, bool) {
+    match o {
+        PostingOutcome::Applied {
+            entry,
+            low_balance_crossed,
+        } => (entry, low_balance_crossed),
+        other => panic!("not applied: {other:?}"),
     }
 }

@@ -1,4 +1,6 @@
-//! Webhooks, returns and the janitor on the memory store, with a scripted fake gateway.
+//! The world the gateway-event tests run in: the memory store, a scripted fake gateway, a
+//! payment-flow store that fails on demand, and helpers. The tests are in
+//! `gateway_webhook_tests.rs` and `gateway_janitor_tests.rs`.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, VecDeque};
@@ -26,23 +28,23 @@ use crate::services::{
 };
 use crate::types::{AccountId, BoundedText, Currency, InvoiceId, InvoiceLineId};
 
-fn t0() -> OffsetDateTime {
+pub(super) fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap()
 }
 
 /// A gateway whose webhooks are looked up by body, and whose capture and fetch answers are
 /// scripted (the last answer repeats). Counts capture and fetch calls.
-struct Fake {
-    method: PaymentMethodKind,
-    events: Mutex<HashMap<String, VerifiedWebhook>>,
-    captures: Mutex<VecDeque<Result<GatewayOutcome, GatewayError>>>,
-    fetches: Mutex<VecDeque<Result<GatewayOutcome, GatewayError>>>,
-    capture_calls: AtomicUsize,
-    fetch_calls: AtomicUsize,
+pub(super) struct Fake {
+    pub(super) method: PaymentMethodKind,
+    pub(super) events: Mutex<HashMap<String, VerifiedWebhook>>,
+    pub(super) captures: Mutex<VecDeque<Result<GatewayOutcome, GatewayError>>>,
+    pub(super) fetches: Mutex<VecDeque<Result<GatewayOutcome, GatewayError>>>,
+    pub(super) capture_calls: AtomicUsize,
+    pub(super) fetch_calls: AtomicUsize,
 }
 
 impl Fake {
-    fn new(method: PaymentMethodKind) -> Arc<Self> {
+    pub(super) fn new(method: PaymentMethodKind) -> Arc<Self> {
         Arc::new(Self {
             method,
             events: Mutex::default(),
@@ -52,7 +54,7 @@ impl Fake {
             fetch_calls: AtomicUsize::new(0),
         })
     }
-    fn event(&self, body: &str, effect: Option<WebhookEffect>) {
+    pub(super) fn event(&self, body: &str, effect: Option<WebhookEffect>) {
         self.events.lock().unwrap().insert(
             body.into(),
             VerifiedWebhook {
@@ -62,7 +64,7 @@ impl Fake {
             },
         );
     }
-    fn next(
+    pub(super) fn next(
         q: &Mutex<VecDeque<Result<GatewayOutcome, GatewayError>>>,
     ) -> Result<GatewayOutcome, GatewayError> {
         let mut q = q.lock().unwrap();
@@ -119,9 +121,9 @@ impl PaymentGateway for Fake {
 }
 
 /// A payment-flow store that fails the next payment write when told to.
-struct Flaky {
-    inner: Arc<dyn PaymentFlowRepository>,
-    fail: AtomicBool,
+pub(super) struct Flaky {
+    pub(super) inner: Arc<dyn PaymentFlowRepository>,
+    pub(super) fail: AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -221,19 +223,19 @@ impl PaymentFlowRepository for Flaky {
 
 use crate::entities::Refund;
 
-struct World {
-    store: MemoryStore,
-    services: PaymentServices,
-    gateway: Arc<Fake>,
-    flaky: Arc<Flaky>,
-    clock: Arc<FixedClock>,
-    payment: Payment,
-    invoice: Invoice,
+pub(super) struct World {
+    pub(super) store: MemoryStore,
+    pub(super) services: PaymentServices,
+    pub(super) gateway: Arc<Fake>,
+    pub(super) flaky: Arc<Flaky>,
+    pub(super) clock: Arc<FixedClock>,
+    pub(super) payment: Payment,
+    pub(super) invoice: Invoice,
 }
 
-const CREDITS: i64 = 1000;
+pub(super) const CREDITS: i64 = 1000;
 
-async fn world(method: PaymentMethodKind, status: PaymentStatus) -> World {
+pub(super) async fn world(method: PaymentMethodKind, status: PaymentStatus) -> World {
     let store = MemoryStore::new();
     let repos = store.repositories();
     let clock = Arc::new(FixedClock::new(t0()));
@@ -338,7 +340,7 @@ async fn world(method: PaymentMethodKind, status: PaymentStatus) -> World {
 }
 
 impl World {
-    async fn deliver(&self, body: &str) -> BillingResult<WebhookReceipt> {
+    pub(super) async fn deliver(&self, body: &str) -> BillingResult<WebhookReceipt> {
         self.services
             .events
             .handle_webhook(
@@ -348,7 +350,7 @@ impl World {
             )
             .await
     }
-    async fn payment(&self) -> Payment {
+    pub(super) async fn payment(&self) -> Payment {
         self.store
             .repositories()
             .payments
@@ -357,7 +359,7 @@ impl World {
             .unwrap()
             .unwrap()
     }
-    async fn invoice(&self) -> Invoice {
+    pub(super) async fn invoice(&self) -> Invoice {
         self.store
             .repositories()
             .invoices
@@ -366,7 +368,7 @@ impl World {
             .unwrap()
             .unwrap()
     }
-    async fn balance(&self) -> i64 {
+    pub(super) async fn balance(&self) -> i64 {
         self.store
             .repositories()
             .ledger
@@ -375,7 +377,13 @@ impl World {
             .unwrap()
             .balance
     }
-    fn outcome(&self, body: &str, payment_id: bool, reference: bool, outcome: GatewayOutcome) {
+    pub(super) fn outcome(
+        &self,
+        body: &str,
+        payment_id: bool,
+        reference: bool,
+        outcome: GatewayOutcome,
+    ) {
         let effect = WebhookEffect::PaymentOutcome {
             payment_id: payment_id.then(|| self.payment.id.to_string()),
             gateway_reference: reference.then(|| "ref_1".to_owned()),
@@ -385,14 +393,14 @@ impl World {
     }
 }
 
-fn paid(gpid: &str) -> GatewayOutcome {
+pub(super) fn paid(gpid: &str) -> GatewayOutcome {
     GatewayOutcome::Succeeded {
         amount_received: 1900,
         gateway_payment_id: Some(gpid.into()),
     }
 }
 
-fn admin() -> RequestContext {
+pub(super) fn admin() -> RequestContext {
     RequestContext {
         principal: Principal {
             key_id: None,
@@ -401,465 +409,4 @@ fn admin() -> RequestContext {
         },
         request_id: None,
     }
-}
-
-#[tokio::test]
-async fn the_same_success_event_a_hundred_times_grants_once() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    w.outcome("checkout.session.completed", true, true, paid("pi_1"));
-    let first = w.deliver("checkout.session.completed").await.unwrap();
-    assert_eq!(first.disposition, WebhookDisposition::Applied);
-    for _ in 0..99 {
-        assert_eq!(
-            w.deliver("checkout.session.completed")
-                .await
-                .unwrap()
-                .disposition,
-            WebhookDisposition::Duplicate
-        );
-    }
-    let p = w.payment().await;
-    assert_eq!(
-        (p.status, p.amount_received, p.gateway_payment_id.as_deref()),
-        (PaymentStatus::Succeeded, 1900, Some("pi_1"))
-    );
-    let inv = w.invoice().await;
-    assert_eq!(
-        (inv.status, inv.amount_paid, inv.amount_due),
-        (InvoiceStatus::Paid, 1900, 0)
-    );
-    assert_eq!(w.balance().await, CREDITS);
-    let stored = w
-        .store
-        .webhook_events()
-        .get(PaymentMethodKind::Stripe, "evt_checkout.session.completed")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (stored.payload.as_str(), stored.processed_at.is_some()),
-        ("checkout.session.completed", true)
-    );
-}
-
-#[tokio::test]
-async fn shuffled_events_and_a_refund_reach_the_same_end() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    // payment_intent.succeeded (our id only) before checkout.session.completed (reference only).
-    w.outcome("payment_intent.succeeded", true, false, paid("pi_1"));
-    w.outcome(
-        "checkout.session.completed",
-        false,
-        true,
-        GatewayOutcome::Succeeded {
-            amount_received: 1900,
-            gateway_payment_id: None,
-        },
-    );
-    w.outcome(
-        "payment_intent.payment_failed",
-        true,
-        false,
-        GatewayOutcome::Failed {
-            reason: "card declined".into(),
-        },
-    );
-    assert_eq!(
-        w.deliver("payment_intent.succeeded")
-            .await
-            .unwrap()
-            .disposition,
-        WebhookDisposition::Applied
-    );
-    w.deliver("checkout.session.completed").await.unwrap();
-    w.deliver("payment_intent.payment_failed").await.unwrap(); // a late failure never undoes money
-    assert_eq!(w.gateway.fetch_calls.load(Ordering::SeqCst), 0);
-    assert_eq!(w.payment().await.status, PaymentStatus::Succeeded);
-    assert_eq!(w.balance().await, CREDITS);
-
-    // A partial refund, settled by its webhook, then reported failed (cards can fail after
-    // success; failed is final at the gateway, so the failure wins in either order); then the
-    // payment events again, late.
-    let refund = w
-        .services
-        .refunds
-        .refund(
-            &admin(),
-            w.payment.id.as_str(),
-            crate::services::refunds::RefundInput {
-                amount: Some(950),
-                reason: Some("asked".into()),
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(refund.status, RefundStatus::Pending);
-    w.gateway.event(
-        "refund.updated",
-        Some(WebhookEffect::RefundOutcome {
-            refund_id: None,
-            gateway_refund_id: Some("gw_950".into()),
-            succeeded: true,
-        }),
-    );
-    w.gateway.event(
-        "refund.failed.after.success",
-        Some(WebhookEffect::RefundOutcome {
-            refund_id: Some(refund.id.to_string()),
-            gateway_refund_id: None,
-            succeeded: false,
-        }),
-    );
-    w.gateway.event(
-        "refund.unknown",
-        Some(WebhookEffect::RefundOutcome {
-            refund_id: None,
-            gateway_refund_id: Some("gw_other".into()),
-            succeeded: true,
-        }),
-    );
-    assert_eq!(
-        w.deliver("refund.updated").await.unwrap().disposition,
-        WebhookDisposition::Applied
-    );
-    w.deliver("refund.failed.after.success").await.unwrap();
-    w.gateway.event(
-        "refund.failed.again",
-        Some(WebhookEffect::RefundOutcome {
-            refund_id: None,
-            gateway_refund_id: Some("gw_950".into()),
-            succeeded: false,
-        }),
-    );
-    w.deliver("refund.failed.again").await.unwrap(); // a second report changes nothing
-    assert_eq!(
-        w.deliver("refund.unknown").await.unwrap().disposition,
-        WebhookDisposition::Ignored
-    );
-    w.outcome("payment_intent.succeeded.again", true, true, paid("pi_1"));
-    w.deliver("payment_intent.succeeded.again").await.unwrap();
-    let refunds = w
-        .store
-        .repositories()
-        .payments
-        .refunds_of(&w.payment.id)
-        .await
-        .unwrap();
-    assert_eq!(
-        refunds.iter().map(|r| r.status).collect::<Vec<_>>(),
-        vec![RefundStatus::Failed]
-    );
-    let p = w.payment().await;
-    assert_eq!((p.status, p.amount_refunded), (PaymentStatus::Succeeded, 0));
-    assert_eq!(
-        w.balance().await,
-        CREDITS,
-        "the clawback was given back once"
-    );
-    assert_eq!(w.invoice().await.status, InvoiceStatus::Paid);
-}
-
-#[tokio::test]
-async fn a_failure_webhook_is_confirmed_with_the_gateway_first() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    w.outcome(
-        "payment_intent.payment_failed",
-        true,
-        false,
-        GatewayOutcome::Failed {
-            reason: "card declined".into(),
-        },
-    );
-    w.gateway
-        .fetches
-        .lock()
-        .unwrap()
-        .push_back(Ok(GatewayOutcome::Processing)); // the session is still open
-    w.deliver("payment_intent.payment_failed").await.unwrap();
-    assert_eq!(
-        (
-            w.gateway.fetch_calls.load(Ordering::SeqCst),
-            w.payment().await.status
-        ),
-        (1, PaymentStatus::Processing)
-    );
-    w.outcome(
-        "checkout.session.async_payment_failed",
-        true,
-        true,
-        GatewayOutcome::Failed {
-            reason: "gone".into(),
-        },
-    );
-    *w.gateway.fetches.lock().unwrap() = VecDeque::from([Ok(GatewayOutcome::Failed {
-        reason: "expired".into(),
-    })]);
-    w.deliver("checkout.session.async_payment_failed")
-        .await
-        .unwrap();
-    let p = w.payment().await;
-    assert_eq!(
-        (p.status, p.failure_reason.as_deref()),
-        (PaymentStatus::Failed, Some("expired"))
-    );
-    assert_eq!(w.balance().await, 0);
-}
-
-#[tokio::test]
-async fn paypal_completed_before_approved_captures_nothing_and_grants_once() {
-    let w = world(PaymentMethodKind::Paypal, PaymentStatus::Processing).await;
-    w.gateway
-        .captures
-        .lock()
-        .unwrap()
-        .push_back(Ok(paid("CAP1")));
-    w.outcome("PAYMENT.CAPTURE.COMPLETED", true, true, paid("CAP1"));
-    w.gateway.event(
-        "CHECKOUT.ORDER.APPROVED",
-        Some(WebhookEffect::CaptureRequested {
-            payment_id: Some(w.payment.id.to_string()),
-            gateway_reference: Some("ref_1".into()),
-        }),
-    );
-    w.deliver("PAYMENT.CAPTURE.COMPLETED").await.unwrap();
-    w.deliver("CHECKOUT.ORDER.APPROVED").await.unwrap();
-    assert_eq!(
-        w.services
-            .events
-            .paypal_return("ref_1")
-            .await
-            .unwrap()
-            .status,
-        PaymentStatus::Succeeded
-    );
-    assert_eq!(w.gateway.capture_calls.load(Ordering::SeqCst), 0);
-    assert_eq!(w.balance().await, CREDITS);
-}
-
-#[tokio::test]
-async fn paypal_approved_then_return_then_completed_captures_once() {
-    let w = world(PaymentMethodKind::Paypal, PaymentStatus::Processing).await;
-    w.gateway
-        .captures
-        .lock()
-        .unwrap()
-        .push_back(Ok(paid("CAP1")));
-    w.gateway.event(
-        "CHECKOUT.ORDER.APPROVED",
-        Some(WebhookEffect::CaptureRequested {
-            payment_id: None,
-            gateway_reference: Some("ref_1".into()),
-        }),
-    );
-    w.outcome("PAYMENT.CAPTURE.COMPLETED", true, true, paid("CAP1"));
-    assert_eq!(
-        w.deliver("CHECKOUT.ORDER.APPROVED")
-            .await
-            .unwrap()
-            .disposition,
-        WebhookDisposition::Applied
-    );
-    let p = w.services.events.paypal_return("ref_1").await.unwrap();
-    assert_eq!(
-        (p.status, p.gateway_payment_id.as_deref()),
-        (PaymentStatus::Succeeded, Some("CAP1"))
-    );
-    w.deliver("PAYMENT.CAPTURE.COMPLETED").await.unwrap();
-    assert_eq!(w.gateway.capture_calls.load(Ordering::SeqCst), 1);
-    assert_eq!(w.balance().await, CREDITS);
-    assert!(matches!(
-        w.services.events.paypal_return("nope").await,
-        Err(BillingError::NotFound { .. })
-    ));
-}
-
-#[tokio::test]
-async fn paypal_return_when_paypal_times_out_changes_nothing() {
-    let w = world(PaymentMethodKind::Paypal, PaymentStatus::Processing).await;
-    w.gateway
-        .captures
-        .lock()
-        .unwrap()
-        .push_back(Err(GatewayError::Uncertain("timeout".into())));
-    assert!(matches!(
-        w.services.events.paypal_return("ref_1").await,
-        Err(BillingError::Unavailable(_))
-    ));
-    assert_eq!(w.payment().await.status, PaymentStatus::Processing);
-}
-
-#[tokio::test]
-async fn a_forged_webhook_is_400_and_stores_nothing() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    let err = w.deliver("forged").await.unwrap_err();
-    assert!(matches!(err, BillingError::Validation(_)), "{err:?}");
-    assert_eq!(
-        w.store
-            .webhook_events()
-            .get(PaymentMethodKind::Stripe, "evt_forged")
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(w.payment().await.status, PaymentStatus::Processing);
-}
-
-#[tokio::test]
-async fn an_apply_failure_leaves_the_event_unprocessed_and_the_retry_applies_once() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    w.outcome("checkout.session.completed", true, true, paid("pi_1"));
-    w.flaky.fail.store(true, Ordering::SeqCst);
-    assert!(matches!(
-        w.deliver("checkout.session.completed").await,
-        Err(BillingError::Unavailable(_))
-    ));
-    let stored = w
-        .store
-        .webhook_events()
-        .get(PaymentMethodKind::Stripe, "evt_checkout.session.completed")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.processed_at, None);
-    assert_eq!(
-        (w.payment().await.status, w.balance().await),
-        (PaymentStatus::Processing, 0)
-    );
-    assert_eq!(
-        w.deliver("checkout.session.completed")
-            .await
-            .unwrap()
-            .disposition,
-        WebhookDisposition::Applied
-    );
-    assert_eq!(
-        w.deliver("checkout.session.completed")
-            .await
-            .unwrap()
-            .disposition,
-        WebhookDisposition::Duplicate
-    );
-    assert_eq!(
-        (w.payment().await.status, w.balance().await),
-        (PaymentStatus::Succeeded, CREDITS)
-    );
-}
-
-#[tokio::test]
-async fn an_unknown_event_is_recorded_and_ignored() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    w.gateway.event("customer.created", None);
-    assert_eq!(
-        w.deliver("customer.created").await.unwrap().disposition,
-        WebhookDisposition::Ignored
-    );
-    assert!(
-        w.store
-            .webhook_events()
-            .get(PaymentMethodKind::Stripe, "evt_customer.created")
-            .await
-            .unwrap()
-            .unwrap()
-            .processed_at
-            .is_some()
-    );
-}
-
-#[tokio::test]
-async fn the_janitor_resolves_an_unknown_payment_once_the_gateway_answers() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Unknown).await;
-    *w.gateway.fetches.lock().unwrap() = VecDeque::from([
-        Err(GatewayError::Uncertain("timeout".into())),
-        Ok(paid("pi_1")),
-    ]);
-    let first = w.services.events.resolve_uncertain(10).await.unwrap();
-    assert_eq!(
-        first,
-        ReconcileReport {
-            examined: 1,
-            resolved: 0,
-            remaining: 1
-        }
-    );
-    assert_eq!(w.payment().await.status, PaymentStatus::Unknown);
-    // Backoff: not asked again for 5 s.
-    w.clock.advance(time::Duration::seconds(4));
-    assert_eq!(
-        w.services.events.resolve_uncertain(10).await.unwrap(),
-        ReconcileReport::default()
-    );
-    w.clock.advance(time::Duration::seconds(1));
-    let second = w.services.events.resolve_uncertain(10).await.unwrap();
-    assert_eq!(
-        second,
-        ReconcileReport {
-            examined: 1,
-            resolved: 1,
-            remaining: 0
-        }
-    );
-    assert_eq!(
-        (w.payment().await.status, w.balance().await),
-        (PaymentStatus::Succeeded, CREDITS)
-    );
-    assert_eq!(
-        w.services.events.resolve_uncertain(10).await.unwrap(),
-        ReconcileReport::default()
-    );
-    assert_eq!(w.gateway.fetch_calls.load(Ordering::SeqCst), 2);
-}
-
-#[tokio::test]
-async fn the_janitor_captures_an_approved_order_nobody_captured() {
-    let w = world(PaymentMethodKind::Paypal, PaymentStatus::Unknown).await;
-    *w.gateway.fetches.lock().unwrap() = VecDeque::from([Ok(GatewayOutcome::Approved)]);
-    *w.gateway.captures.lock().unwrap() = VecDeque::from([
-        Err(GatewayError::Uncertain("timeout".into())),
-        Ok(paid("cap_1")),
-    ]);
-    let first = w.services.events.resolve_uncertain(10).await.unwrap();
-    assert_eq!((first.resolved, first.remaining), (0, 1));
-    w.clock.advance(time::Duration::seconds(5));
-    let second = w.services.events.resolve_uncertain(10).await.unwrap();
-    assert_eq!((second.resolved, second.remaining), (1, 0));
-    assert_eq!(
-        (w.payment().await.status, w.balance().await),
-        (PaymentStatus::Succeeded, CREDITS)
-    );
-    w.clock.advance(time::Duration::hours(2));
-    assert_eq!(
-        w.services.events.resolve_uncertain(10).await.unwrap(),
-        ReconcileReport::default()
-    );
-    assert_eq!(w.gateway.capture_calls.load(Ordering::SeqCst), 2);
-}
-
-#[tokio::test]
-async fn the_janitor_leaves_fresh_processing_payments_alone() {
-    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
-    w.gateway
-        .fetches
-        .lock()
-        .unwrap()
-        .push_back(Ok(GatewayOutcome::Canceled));
-    assert_eq!(
-        w.services
-            .events
-            .resolve_uncertain(10)
-            .await
-            .unwrap()
-            .examined,
-        0
-    );
-    w.clock.advance(PROCESSING_GRACE + Duration::seconds(1));
-    assert_eq!(
-        w.services
-            .events
-            .resolve_uncertain(10)
-            .await
-            .unwrap()
-            .resolved,
-        1
-    );
-    assert_eq!(w.payment().await.status, PaymentStatus::Canceled);
 }
