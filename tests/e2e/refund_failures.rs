@@ -49,6 +49,7 @@ async fn paid(backend: Backend, refunds: ResponseTemplate) -> (MockServer, TestA
     Mock::given(method("POST"))
         .and(path("/v1/refunds"))
         .respond_with(refunds)
+        .up_to_n_times(1)
         .mount(&stripe)
         .await;
     let base = stripe.uri();
@@ -154,7 +155,7 @@ async fn a_refund_reported_failed_is_undone_once(backend: Backend) {
     let mut pending = fixture("refund");
     pending["status"] = json!("pending");
     pending["amount"] = json!(NET);
-    let (_stripe, app, s, id) = paid(backend, ok(pending.clone())).await;
+    let (stripe, app, s, id) = paid(backend, ok(pending.clone())).await;
     let r = refund_all(&app, &id).await.expect(201);
     assert_eq!(r.body["status"], "pending");
     let rid = r.body["id"].as_str().unwrap().to_owned();
@@ -178,7 +179,14 @@ async fn a_refund_reported_failed_is_undone_once(backend: Backend) {
     assert_eq!(payment(&app, &id).await["status"], "succeeded");
     assert_eq!(app.balance(&s.acct).await.0, CREDITS, "given back once");
     assert_eq!(entries(&app, &s.acct, "refund_reversal").await.len(), 1);
-    // Refundable again.
+    // Refundable again (Stripe gives the new refund its own id).
+    let mut second = pending.clone();
+    second["id"] = json!("re_second_try");
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .respond_with(ok(second))
+        .mount(&stripe)
+        .await;
     refund_all(&app, &id).await.expect(201);
     assert_eq!(app.balance(&s.acct).await.0, 0);
     app.stop().await;

@@ -88,6 +88,22 @@ pub(crate) struct Refund {
     pub status: Option<String>,
     #[serde(default)]
     pub custom_id: Option<String>,
+    #[serde(default)]
+    pub amount: Option<PayPalMoney>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+impl Refund {
+    /// The refunded capture's id, from the `up` link (`…/v2/payments/captures/{id}`).
+    pub(crate) fn capture_id(&self) -> Option<String> {
+        self.links
+            .iter()
+            .find(|l| l.rel == "up" && l.href.contains("/captures/"))
+            .and_then(|l| l.href.rsplit('/').next())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+    }
 }
 
 /// The answer of `verify-webhook-signature`.

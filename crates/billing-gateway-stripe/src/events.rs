@@ -113,6 +113,15 @@ fn refund_effect(refund: &Value) -> Option<WebhookEffect> {
         refund_id: meta(refund, META_REFUND_ID),
         gateway_refund_id: text(refund, "id"),
         succeeded,
+        // `payment_intent` is an id, or the object when expanded.
+        gateway_payment_id: text(refund, "payment_intent").or_else(|| {
+            refund
+                .get("payment_intent")
+                .and_then(|p| p.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }),
+        amount: refund.get("amount").and_then(Value::as_i64),
     })
 }
 
@@ -213,14 +222,16 @@ mod tests {
     #[test]
     fn refunds_settle_or_fail_and_pending_means_nothing() {
         let w = run(
-            json!({"id": "evt_r", "type": "refund.updated", "data": {"object": {"id": "re_1", "status": "failed", "metadata": {"refund_id": "re_ours"}}}}),
+            json!({"id": "evt_r", "type": "refund.updated", "data": {"object": {"id": "re_1", "status": "failed", "metadata": {"refund_id": "re_ours"}, "payment_intent": "pi_1", "amount": 700}}}),
         );
         assert_eq!(
             w.effect,
             Some(WebhookEffect::RefundOutcome {
                 refund_id: Some("re_ours".into()),
                 gateway_refund_id: Some("re_1".into()),
-                succeeded: false
+                succeeded: false,
+                gateway_payment_id: Some("pi_1".into()),
+                amount: Some(700),
             })
         );
         let w = run(

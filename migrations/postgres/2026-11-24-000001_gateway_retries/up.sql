@@ -9,3 +9,9 @@ CREATE TABLE gateway_retries (
     last_error  TEXT NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL
 );
+
+-- Refund webhooks name the refunded payment by its gateway id (PaymentIntent, PayPal capture).
+CREATE INDEX payments_gateway_payment_id ON payments (gateway_payment_id);
+-- One refund record per gateway refund: a refund made outside this service and reported by
+-- two events at once is recorded once.
+CREATE UNIQUE INDEX refunds_gateway_refund_id ON refunds (gateway_refund_id);

@@ -116,6 +116,7 @@ impl PaymentRepository for MemoryPayments {
             if !s.payments.contains_key(&refund.payment_id) {
                 return Err(RepoError::NotFound);
             }
+            s.check_gateway_refund_id(refund.gateway_refund_id.as_ref(), &refund.id)?;
             s.refunds.insert(refund.id.clone(), refund.clone());
             Ok(())
         })
@@ -152,7 +153,10 @@ impl PaymentRepository for MemoryPayments {
             .lock()
             .payments
             .values()
-            .find(|p| p.gateway_reference.as_deref() == Some(gateway_reference))
+            .find(|p| {
+                p.gateway_reference.as_deref() == Some(gateway_reference)
+                    || p.gateway_payment_id.as_deref() == Some(gateway_reference)
+            })
             .cloned())
     }
 

@@ -96,6 +96,16 @@ fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoE
     {
         return Ok(PaymentChangeOutcome::Stale);
     }
+    if let Some(r) = &c.refund {
+        s.check_gateway_refund_id(r.gateway_refund_id.as_ref(), &r.id)?;
+    }
+    if let Some(u) = &c.refund_update
+        && s.refunds
+            .get(&u.id)
+            .is_some_and(|r| r.gateway_refund_id.is_none())
+    {
+        s.check_gateway_refund_id(u.gateway_refund_id.as_ref(), &u.id)?;
+    }
     if let Some(f) = &c.proof
         && s.proofs.contains_key(&f.id)
     {
@@ -388,8 +398,16 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         at: OffsetDateTime,
     ) -> Result<Option<Refund>, RepoError> {
         self.0.with(|s| {
-            let key = find_refund(s, refund_id.as_ref(), gateway_refund_id.as_ref());
-            let Some(r) = key.and_then(|k| s.refunds.get_mut(&k)) else {
+            let Some(key) = find_refund(s, refund_id.as_ref(), gateway_refund_id.as_ref()) else {
+                return Ok(None);
+            };
+            if s.refunds
+                .get(&key)
+                .is_some_and(|r| r.status == RefundStatus::Pending && r.gateway_refund_id.is_none())
+            {
+                s.check_gateway_refund_id(gateway_refund_id.as_ref(), &key)?;
+            }
+            let Some(r) = s.refunds.get_mut(&key) else {
                 return Ok(None);
             };
             if r.status == RefundStatus::Pending {

@@ -57,6 +57,28 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// `Conflict` if another refund than `except` has the gateway refund id `gateway_id`
+    /// (unique, like the stores' index).
+    pub(crate) fn check_gateway_refund_id(
+        &self,
+        gateway_id: Option<&String>,
+        except: &RefundId,
+    ) -> Result<(), RepoError> {
+        match gateway_id {
+            Some(g)
+                if self
+                    .refunds
+                    .values()
+                    .any(|r| &r.id != except && r.gateway_refund_id.as_ref() == Some(g)) =>
+            {
+                Err(RepoError::Conflict(format!(
+                    "gateway refund {g} is recorded"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses an audit entry whose id is taken (checked before any write of the call).
     pub fn check_audit(&self, entry: Option<&AuditEntry>) -> Result<(), RepoError> {
         match entry {

@@ -74,8 +74,9 @@ pub trait PaymentRepository: Send + Sync {
     async fn refunds_of(&self, payment: &PaymentId) -> Result<Vec<Refund>, RepoError>;
     /// The payment whose manual `reference` this is (references are unique).
     async fn find_by_reference(&self, reference: &str) -> Result<Option<Payment>, RepoError>;
-    /// The payment whose `gateway_reference` (Checkout Session, PayPal order) this is; the
-    /// oldest if several share it.
+    /// The payment whose `gateway_reference` (Checkout Session, PayPal order) or
+    /// `gateway_payment_id` (PaymentIntent, PayPal capture) this is; the oldest if several
+    /// share it.
     async fn find_by_gateway_reference(
         &self,
         gateway_reference: &str,

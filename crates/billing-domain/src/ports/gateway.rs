@@ -147,6 +147,12 @@ pub enum WebhookEffect {
         gateway_refund_id: Option<String>,
         /// Settled (true) or failed (false).
         succeeded: bool,
+        /// The refunded payment's gateway id (PaymentIntent, PayPal capture), when the event
+        /// names it: lets a refund made outside this service (in the gateway's dashboard, or
+        /// PayPal's own reversal) be recorded.
+        gateway_payment_id: Option<String>,
+        /// The refunded amount in minor units, when the event says.
+        amount: Option<i64>,
     },
 }
 

@@ -23,7 +23,7 @@ use crate::ports::gateway::{GatewayOutcome, WebhookEffect};
 use crate::ports::{GatewayError, RecordOutcome, RetryBackoff, WebhookEventRepository};
 use crate::services::gateway_outcomes::is_open;
 use crate::services::payment_context::PaymentDeps;
-use crate::services::refund_outcomes::reverse_failed_refund;
+use crate::services::refund_outcomes::{record_external_refund, reverse_failed_refund};
 use crate::types::{PaymentId, RefundId, WebhookEventId};
 
 use std::sync::Arc;
@@ -302,12 +302,15 @@ impl GatewayEventService {
                 refund_id,
                 gateway_refund_id,
                 succeeded,
+                gateway_payment_id,
+                amount,
             } => {
                 let ours = refund_id
                     .as_deref()
                     .and_then(|r| RefundId::parse(r, "refund_id").ok());
                 let settled = if *succeeded {
-                    self.deps
+                    let known = self
+                        .deps
                         .flow
                         .settle_refund(
                             ours.clone(),
@@ -315,7 +318,21 @@ impl GatewayEventService {
                             RefundStatus::Succeeded,
                             self.deps.clock.now(),
                         )
-                        .await?
+                        .await?;
+                    match (
+                        known,
+                        ours.is_none(),
+                        gateway_refund_id,
+                        gateway_payment_id,
+                        amount,
+                    ) {
+                        // Not asked for through us: record it, so its credits are clawed back.
+                        (None, true, Some(g), Some(p), Some(a)) if *a > 0 => {
+                            record_external_refund(&self.deps, g, p, *a, gateway_actor(method))
+                                .await?
+                        }
+                        (known, ..) => known,
+                    }
                 } else {
                     match self
                         .deps

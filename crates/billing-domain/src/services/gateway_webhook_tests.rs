@@ -106,6 +106,8 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
             refund_id: None,
             gateway_refund_id: Some("gw_950".into()),
             succeeded: true,
+            gateway_payment_id: None,
+            amount: None,
         }),
     );
     w.gateway.event(
@@ -114,6 +116,8 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
             refund_id: Some(refund.id.to_string()),
             gateway_refund_id: None,
             succeeded: false,
+            gateway_payment_id: None,
+            amount: None,
         }),
     );
     w.gateway.event(
@@ -122,6 +126,8 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
             refund_id: None,
             gateway_refund_id: Some("gw_other".into()),
             succeeded: true,
+            gateway_payment_id: None,
+            amount: None,
         }),
     );
     assert_eq!(
@@ -135,6 +141,8 @@ async fn shuffled_events_and_a_refund_reach_the_same_end() {
             refund_id: None,
             gateway_refund_id: Some("gw_950".into()),
             succeeded: false,
+            gateway_payment_id: None,
+            amount: None,
         }),
     );
     w.deliver("refund.failed.again").await.unwrap(); // a second report changes nothing
@@ -368,5 +376,61 @@ async fn an_unknown_event_is_recorded_and_ignored() {
             .unwrap()
             .processed_at
             .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_refund_made_in_the_gateways_dashboard_is_recorded_once_and_claws_back() {
+    let w = world(PaymentMethodKind::Stripe, PaymentStatus::Processing).await;
+    w.outcome("checkout.session.completed", true, true, paid("pi_1"));
+    w.deliver("checkout.session.completed").await.unwrap();
+    assert_eq!(w.balance().await, CREDITS);
+    let external = |payment: &str| WebhookEffect::RefundOutcome {
+        refund_id: None,
+        gateway_refund_id: Some(format!("re_dashboard_{payment}")),
+        succeeded: true,
+        gateway_payment_id: Some(payment.into()),
+        amount: Some(950),
+    };
+    // Stripe reports it twice (refund.updated and charge.refunded), and once for a stranger.
+    w.gateway.event("refund.updated", Some(external("pi_1")));
+    w.gateway.event("charge.refunded", Some(external("pi_1")));
+    w.gateway
+        .event("refund.stranger", Some(external("pi_someone_else")));
+    for body in ["refund.updated", "charge.refunded"] {
+        assert_eq!(
+            w.deliver(body).await.unwrap().disposition,
+            WebhookDisposition::Applied
+        );
+    }
+    assert_eq!(
+        w.deliver("refund.stranger").await.unwrap().disposition,
+        WebhookDisposition::Ignored
+    );
+    let refunds = w
+        .store
+        .repositories()
+        .payments
+        .refunds_of(&w.payment.id)
+        .await
+        .unwrap();
+    assert_eq!(refunds.len(), 1, "recorded once");
+    assert_eq!(
+        (
+            refunds[0].status,
+            refunds[0].amount,
+            refunds[0].gateway_refund_id.as_deref()
+        ),
+        (RefundStatus::Succeeded, 950, Some("re_dashboard_pi_1"))
+    );
+    let p = w.payment().await;
+    assert_eq!(
+        (p.status, p.amount_refunded),
+        (PaymentStatus::PartiallyRefunded, 950)
+    );
+    assert_eq!(
+        w.balance().await,
+        CREDITS - 500,
+        "⌊1000 × 950 / 1900⌋ clawed back"
     );
 }

@@ -13,6 +13,7 @@
 //! * the gateway cannot say (timeout, 5xx) → stays `pending` without a gateway id; the janitor
 //!   asks again with the same refund id, which is the gateway's idempotency key.
 
+use crate::entities::audit::RequestContext;
 use crate::entities::{LedgerKind, PaymentStatus, Refund, RefundStatus};
 use crate::error::{BillingError, BillingResult};
 use crate::ports::gateway::{GatewayError, GatewayRefund};
@@ -145,4 +146,58 @@ pub(crate) async fn reverse_failed_refund(
     Err(BillingError::Unavailable(format!(
         "refund {id} changed concurrently; retry"
     )))
+}
+
+/// Records a refund the gateway reports as done but that was not asked for through this
+/// service (made in the gateway's dashboard, or PayPal's own reversal): `succeeded`, with its
+/// gateway id, clawing credits back by the same rule as any refund. `None` when the refunded
+/// payment is not ours. The gateway id is unique among refunds, so the same refund reported by
+/// two events, even at once, is recorded once.
+pub(crate) async fn record_external_refund(
+    deps: &PaymentDeps,
+    gateway_refund_id: &str,
+    gateway_payment_id: &str,
+    amount: i64,
+    actor: &str,
+) -> BillingResult<Option<Refund>> {
+    let Some(payment) = deps
+        .repos
+        .payments
+        .find_by_gateway_reference(gateway_payment_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let ctx = RequestContext {
+        principal: crate::entities::Principal::system(),
+        request_id: None,
+    };
+    let reason = format!("refunded at the gateway ({gateway_refund_id}) by {actor}");
+    let refunds = crate::services::refunds::RefundService::new(deps.clone());
+    match refunds
+        .record(
+            &ctx,
+            &payment.id,
+            Some(amount),
+            &reason,
+            Some(gateway_refund_id.to_owned()),
+        )
+        .await
+    {
+        Ok(r) => Ok(Some(r)),
+        // Recorded meanwhile by the other event reporting it.
+        Err(BillingError::Conflict { .. } | BillingError::Validation(_))
+            if let Some(r) = deps
+                .flow
+                .find_refund(None, Some(gateway_refund_id.to_owned()))
+                .await? =>
+        {
+            Ok(Some(r))
+        }
+        Err(BillingError::Validation(e)) => Err(BillingError::conflict(
+            "external_refund_exceeds_refundable",
+            format!("payment {}: {e}", payment.id),
+        )),
+        Err(e) => Err(e),
+    }
 }

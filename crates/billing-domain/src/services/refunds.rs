@@ -88,7 +88,7 @@ impl RefundService {
         ensure_refundable(&payment, input.amount)?;
         // An unconfigured gateway refuses before anything is written.
         let gateway = self.deps.gateways.get(payment.method)?;
-        let refund = self.record_pending(ctx, &id, input.amount, &reason).await?;
+        let refund = self.record(ctx, &id, input.amount, &reason, None).await?;
         let answer = gateway
             .refund(&GatewayRefundRequest {
                 refund_id: refund.id.clone(),
@@ -157,15 +157,17 @@ impl RefundService {
         Ok((asked, known))
     }
 
-    /// Records the refund `pending` in one guarded write: the payment's refunded amount and
-    /// status, the clawback (by the rule above) and the audit entry. Re-decided on a lost race,
+    /// Records a refund in one guarded write: the payment's refunded amount and status, the
+    /// clawback (by the rule above) and the audit entry; `pending`, or `succeeded` when the
+    /// gateway already did it (`done_at_gateway` = its refund id). Re-decided on a lost race,
     /// so a concurrent refund can never make the total exceed what was received.
-    async fn record_pending(
+    pub(crate) async fn record(
         &self,
         ctx: &RequestContext,
         id: &PaymentId,
         asked: Option<i64>,
         reason: &str,
+        done_at_gateway: Option<String>,
     ) -> BillingResult<Refund> {
         let actor = ctx.principal.actor();
         for _ in 0..MAX_ATTEMPTS {
@@ -203,11 +205,15 @@ impl RefundService {
                 id: refund_id.clone(),
                 payment_id: id.clone(),
                 account_id: current.account_id.clone(),
-                status: RefundStatus::Pending,
+                status: if done_at_gateway.is_some() {
+                    RefundStatus::Succeeded
+                } else {
+                    RefundStatus::Pending
+                },
                 currency: current.currency,
                 amount,
                 reason: reason.to_owned(),
-                gateway_refund_id: None,
+                gateway_refund_id: done_at_gateway.clone(),
                 credits_clawed_back: 0,
                 credits_deficit: 0,
                 actor: actor.clone(),

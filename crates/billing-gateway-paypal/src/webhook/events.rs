@@ -87,7 +87,13 @@ pub fn translate(body: &[u8]) -> Result<VerifiedWebhook, GatewayError> {
             match refund.status.as_deref() {
                 Some("PENDING") => None,
                 status => Some(WebhookEffect::RefundOutcome {
-                    refund_id: ours(refund.custom_id, "re_"),
+                    refund_id: ours(refund.custom_id.clone(), "re_"),
+                    gateway_payment_id: refund.capture_id(),
+                    amount: refund
+                        .amount
+                        .as_ref()
+                        .and_then(|m| crate::amount::from_paypal(m).ok())
+                        .map(|(minor, _)| minor),
                     gateway_refund_id: Some(refund.id),
                     succeeded: matches!(status, Some("COMPLETED") | None),
                 }),
@@ -178,12 +184,17 @@ mod tests {
             Some(WebhookEffect::RefundOutcome {
                 refund_id: Some("re_1".into()),
                 gateway_refund_id: Some("RF1".into()),
-                succeeded: true
+                succeeded: true,
+                gateway_payment_id: None,
+                amount: None,
             })
         );
         let reversed = translate(&event(
             "PAYMENT.CAPTURE.REVERSED",
-            json!({"id": "RF2", "status": "COMPLETED", "custom_id": "pay_1"}),
+            json!({"id": "RF2", "status": "COMPLETED", "custom_id": "pay_1",
+                "amount": {"currency_code": "USD", "value": "12.50"},
+                "links": [{"href": "https://api.paypal.com/v2/payments/refunds/RF2", "rel": "self"},
+                          {"href": "https://api.paypal.com/v2/payments/captures/CAP9", "rel": "up"}]}),
         ))
         .unwrap();
         assert_eq!(
@@ -191,6 +202,8 @@ mod tests {
             Some(WebhookEffect::RefundOutcome {
                 refund_id: None,
                 gateway_refund_id: Some("RF2".into()),
+                gateway_payment_id: Some("CAP9".into()),
+                amount: Some(1250),
                 succeeded: true
             })
         );

@@ -221,7 +221,11 @@ impl PaymentRepository for PaymentRepo {
         self.0
             .run(move |conn| {
                 let row: Option<PaymentRow> = payments::table
-                    .filter(payments::gateway_reference.eq(&reference))
+                    .filter(
+                        payments::gateway_reference
+                            .eq(&reference)
+                            .or(payments::gateway_payment_id.eq(&reference)),
+                    )
                     .order(payments::id.asc())
                     .first(conn)
                     .optional()?;

@@ -125,6 +125,7 @@ contract! {
     refund_flow {
         refund_reversal_is_guarded_by_the_refund_status,
         refunds_found_by_either_id_and_unacknowledged_listed,
+        gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment_id,
     }
     misc {
         audit_insert_and_list_filters,

@@ -232,3 +232,47 @@ pub async fn refunds_found_by_either_id_and_unacknowledged_listed(h: &Harness) {
         vec![r.id]
     );
 }
+
+pub async fn gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment_id(h: &Harness) {
+    let (_, mut p, r) = refunded(h).await;
+    let mut first = refund(&p, at(4));
+    first.gateway_refund_id = Some("re_gw_same".into());
+    h.repos.payments.insert_refund(&first).await.unwrap();
+    let mut again = refund(&p, at(5));
+    again.gateway_refund_id = Some("re_gw_same".into());
+    assert!(matches!(
+        h.repos.payments.insert_refund(&again).await,
+        Err(billing_domain::RepoError::Conflict(_))
+    ));
+    // Settling a pending refund with a gateway id another refund has: refused, nothing changes.
+    assert!(matches!(
+        flow(h)
+            .settle_refund(
+                Some(r.id.clone()),
+                Some("re_gw_same".into()),
+                RefundStatus::Succeeded,
+                at(6)
+            )
+            .await,
+        Err(billing_domain::RepoError::Conflict(_))
+    ));
+    assert_eq!(
+        flow(h)
+            .find_refund(Some(r.id.clone()), None)
+            .await
+            .unwrap()
+            .map(|x| x.status),
+        Some(RefundStatus::Pending)
+    );
+    // The payment is found by its gateway payment id as well as its gateway reference.
+    p.gateway_payment_id = Some("pi_contract".into());
+    let change = PaymentChange::payment_only(p.clone(), &p);
+    flow(h).apply_payment_change(&change).await.unwrap();
+    let found = h
+        .repos
+        .payments
+        .find_by_gateway_reference("pi_contract")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|x| x.id), Some(p.id.clone()));
+}
