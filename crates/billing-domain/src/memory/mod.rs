@@ -19,6 +19,7 @@ mod catalog;
 mod idempotency;
 mod ledger;
 mod outbox;
+mod payment_change;
 mod payment_flow;
 mod reservations;
 mod state;

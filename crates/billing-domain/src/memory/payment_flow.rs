@@ -3,19 +3,16 @@
 use time::OffsetDateTime;
 
 use crate::entities::{
-    AuditEntry, Invoice, InvoiceStatus, LedgerKind, Payment, PaymentStatus, Refund, RefundStatus,
+    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, Refund, RefundStatus,
 };
 use crate::error::RepoError;
-use crate::ports::{
-    PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
-    RefundUpdate, RetryBackoff,
-};
+use crate::ports::{PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, RetryBackoff};
 
 use crate::types::RefundId;
 
 use super::Shared;
-use super::ledger::post;
-use super::state::{State, exists, sub};
+use super::payment_change::{apply, check_reference};
+use super::state::{State, exists};
 
 /// Invoice creation with gapless numbering, and guarded payment flow steps.
 pub(crate) struct MemoryPaymentFlow(pub(crate) Shared);
@@ -47,124 +44,9 @@ fn next_number(
     Ok((number, key, seq))
 }
 
-/// `Conflict` if `payment` would take another payment's manual reference.
-fn check_reference(s: &State, payment: &Payment) -> Result<(), RepoError> {
-    match &payment.reference {
-        Some(r)
-            if s.payments
-                .values()
-                .any(|p| p.id != payment.id && p.reference.as_ref() == Some(r)) =>
-        {
-            Err(RepoError::Conflict(format!(
-                "payment reference {r} is taken"
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn guard_holds(stored: &Payment, g: &PaymentGuard) -> bool {
-    stored.status == g.status
-        && stored.amount_received == g.amount_received
-        && stored.amount_refunded == g.amount_refunded
-}
-
-/// Applies one flow step: checks every guard and key first, then writes everything.
-fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoError> {
-    let Some(stored) = s.payments.get(&c.payment.id) else {
-        return Ok(PaymentChangeOutcome::Stale);
-    };
-    if !guard_holds(stored, &c.guard) {
-        return Ok(PaymentChangeOutcome::Stale);
-    }
-    let created_at = stored.created_at;
-    if let Some(ic) = &c.invoice {
-        match s.invoices.get(&ic.invoice.id) {
-            Some(i)
-                if i.status == ic.expected_status && i.amount_paid == ic.expected_amount_paid => {}
-            _ => return Ok(PaymentChangeOutcome::Stale),
-        }
-    }
-    check_reference(s, &c.payment)?;
-    if let Some(r) = &c.refund
-        && s.refunds.contains_key(&r.id)
-    {
-        return Err(exists("refund", &r.id));
-    }
-    if let Some(u) = &c.refund_update
-        && s.refunds.get(&u.id).map(|r| r.status) != Some(u.expected)
-    {
-        return Ok(PaymentChangeOutcome::Stale);
-    }
-    if let Some(r) = &c.refund {
-        s.check_gateway_refund_id(r.gateway_refund_id.as_ref(), &r.id)?;
-    }
-    if let Some(u) = &c.refund_update
-        && s.refunds
-            .get(&u.id)
-            .is_some_and(|r| r.gateway_refund_id.is_none())
-    {
-        s.check_gateway_refund_id(u.gateway_refund_id.as_ref(), &u.id)?;
-    }
-    if let Some(f) = &c.proof
-        && s.proofs.contains_key(&f.id)
-    {
-        return Err(exists("file", &f.id));
-    }
-    s.check_audit(c.audit.as_ref())?;
-    // The posting is the only step that can still fail; it goes first so a failure writes nothing else.
-    let posting = c.posting.as_ref().map(|p| post(s, p)).transpose()?;
-    let refund = match &c.refund {
-        Some(r) => {
-            let mut r = r.clone();
-            if let (Some(p), Some(outcome)) = (&c.posting, &posting)
-                && p.kind == LedgerKind::RefundClawback
-            {
-                let taken = match outcome {
-                    PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
-                        entry.amount.saturating_neg().max(0)
-                    }
-                    PostingOutcome::Insufficient(_) => 0,
-                };
-                r.credits_clawed_back = taken;
-                r.credits_deficit = sub(p.amount.saturating_neg(), taken)?.max(0);
-            }
-            s.refunds.insert(r.id.clone(), r.clone());
-            Some(r)
-        }
-        None => c.refund_update.as_ref().and_then(|u| update_refund(s, u)),
-    };
-    s.payments.insert(
-        c.payment.id.clone(),
-        Payment {
-            created_at,
-            ..c.payment.clone()
-        },
-    );
-    if let Some(ic) = &c.invoice {
-        s.invoices.insert(ic.invoice.id.clone(), ic.invoice.clone());
-    }
-    if let Some(f) = &c.proof {
-        s.proofs.insert(f.id.clone(), f.clone());
-    }
-    s.put_audit(c.audit.as_ref());
-    Ok(PaymentChangeOutcome::Applied { posting, refund })
-}
-
 /// Not deferred by the janitors' backoff past `due_at`.
 fn is_due(s: &State, subject: &str, due_at: OffsetDateTime) -> bool {
     s.retries.get(subject).is_none_or(|r| r.1 <= due_at)
-}
-
-/// Applies a (checked) refund update; returns the refund as stored.
-fn update_refund(s: &mut State, u: &RefundUpdate) -> Option<Refund> {
-    let r = s.refunds.get_mut(&u.id)?;
-    r.status = u.status;
-    r.updated_at = u.at;
-    if r.gateway_refund_id.is_none() {
-        r.gateway_refund_id.clone_from(&u.gateway_refund_id);
-    }
-    Some(r.clone())
 }
 
 /// The refund with `id`, else the first (by id) with `gateway_id`.

@@ -17,14 +17,14 @@
 use serde::Serialize;
 use time::Duration;
 
-use crate::entities::{Payment, PaymentMethodKind, PaymentStatus, RefundStatus, WebhookEvent};
+use crate::entities::{Payment, PaymentMethodKind, PaymentStatus, WebhookEvent};
 use crate::error::{BillingError, BillingResult};
 use crate::ports::gateway::{GatewayOutcome, WebhookEffect};
 use crate::ports::{GatewayError, RecordOutcome, RetryBackoff, WebhookEventRepository};
 use crate::services::gateway_outcomes::is_open;
 use crate::services::payment_context::PaymentDeps;
-use crate::services::refund_outcomes::{record_external_refund, reverse_failed_refund};
-use crate::types::{PaymentId, RefundId, WebhookEventId};
+use crate::services::refund_outcomes::apply_refund_report;
+use crate::types::{PaymentId, WebhookEventId};
 
 use std::sync::Arc;
 
@@ -298,69 +298,8 @@ impl GatewayEventService {
                     ))),
                 }
             }
-            WebhookEffect::RefundOutcome {
-                refund_id,
-                gateway_refund_id,
-                succeeded,
-                gateway_payment_id,
-                amount,
-            } => {
-                let ours = refund_id
-                    .as_deref()
-                    .and_then(|r| RefundId::parse(r, "refund_id").ok());
-                let settled = if *succeeded {
-                    let known = self
-                        .deps
-                        .flow
-                        .settle_refund(
-                            ours.clone(),
-                            gateway_refund_id.clone(),
-                            RefundStatus::Succeeded,
-                            self.deps.clock.now(),
-                        )
-                        .await?;
-                    match (
-                        known,
-                        ours.is_none(),
-                        gateway_refund_id,
-                        gateway_payment_id,
-                        amount,
-                    ) {
-                        // Not asked for through us: record it, so its credits are clawed back.
-                        (None, true, Some(g), Some(p), Some(a)) if *a > 0 => {
-                            record_external_refund(&self.deps, g, p, *a, gateway_actor(method))
-                                .await?
-                        }
-                        (known, ..) => known,
-                    }
-                } else {
-                    match self
-                        .deps
-                        .flow
-                        .find_refund(ours.clone(), gateway_refund_id.clone())
-                        .await?
-                    {
-                        Some(r) => Some(
-                            reverse_failed_refund(
-                                &self.deps,
-                                &r.id,
-                                &format!("{method} reports the refund failed"),
-                                gateway_actor(method),
-                            )
-                            .await?,
-                        ),
-                        None => None,
-                    }
-                };
-                match (settled, ours) {
-                    (Some(_), _) => Ok(true),
-                    // Ours, but not recorded (it always is before the gateway is called): retry later.
-                    (None, Some(id)) => Err(BillingError::Unavailable(format!(
-                        "refund {id} is not recorded yet"
-                    ))),
-                    // Not made through us (e.g. in the gateway's dashboard).
-                    (None, None) => Ok(false),
-                }
+            report @ WebhookEffect::RefundOutcome { .. } => {
+                apply_refund_report(&self.deps, method, report).await
             }
         }
     }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 use super::*;
+use crate::entities::RefundStatus;
 use crate::entities::audit::RequestContext;
 use crate::entities::{
     Account, ApiKeyScope, AuditEntry, Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus,
@@ -26,6 +27,7 @@ use crate::ports::{PaymentChange, PaymentChangeOutcome};
 use crate::services::{
     GatewayAvailability, GatewayRegistry, PaymentServices, PaymentSettings, Services,
 };
+use crate::types::RefundId;
 use crate::types::{AccountId, BoundedText, Currency, InvoiceId, InvoiceLineId};
 
 pub(super) fn t0() -> OffsetDateTime {

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::*;
 use crate::entities::InvoiceStatus;
+use crate::entities::RefundStatus;
 
 use super::tests::*;
 

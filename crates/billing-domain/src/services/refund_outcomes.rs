@@ -13,11 +13,13 @@
 //! * the gateway cannot say (timeout, 5xx) → stays `pending` without a gateway id; the janitor
 //!   asks again with the same refund id, which is the gateway's idempotency key.
 
+use crate::entities::PaymentMethodKind;
 use crate::entities::audit::RequestContext;
 use crate::entities::{LedgerKind, PaymentStatus, Refund, RefundStatus};
 use crate::error::{BillingError, BillingResult};
-use crate::ports::gateway::{GatewayError, GatewayRefund};
+use crate::ports::gateway::{GatewayError, GatewayRefund, WebhookEffect};
 use crate::ports::{PaymentChange, PaymentChangeOutcome, Posting, PostingMode, RefundUpdate};
+use crate::services::gateway_events::gateway_actor;
 use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps, transition};
 use crate::types::{LedgerEntryId, RefundId};
 
@@ -153,7 +155,7 @@ pub(crate) async fn reverse_failed_refund(
 /// gateway id, clawing credits back by the same rule as any refund. `None` when the refunded
 /// payment is not ours. The gateway id is unique among refunds, so the same refund reported by
 /// two events, even at once, is recorded once.
-pub(crate) async fn record_external_refund(
+async fn record_external_refund(
     deps: &PaymentDeps,
     gateway_refund_id: &str,
     gateway_payment_id: &str,
@@ -199,5 +201,73 @@ pub(crate) async fn record_external_refund(
             format!("payment {}: {e}", payment.id),
         )),
         Err(e) => Err(e),
+    }
+}
+
+/// Applies a gateway's report on a refund ([`WebhookEffect::RefundOutcome`]): settles ours,
+/// reverses a failed one, records one made outside this service. `Ok(false)`: not ours.
+pub(crate) async fn apply_refund_report(
+    deps: &PaymentDeps,
+    method: PaymentMethodKind,
+    report: &WebhookEffect,
+) -> BillingResult<bool> {
+    let WebhookEffect::RefundOutcome {
+        refund_id,
+        gateway_refund_id,
+        succeeded,
+        gateway_payment_id,
+        amount,
+    } = report
+    else {
+        return Ok(false);
+    };
+    let ours = refund_id
+        .as_deref()
+        .and_then(|r| RefundId::parse(r, "refund_id").ok());
+    let actor = gateway_actor(method);
+    let settled = if *succeeded {
+        let known = deps
+            .flow
+            .settle_refund(
+                ours.clone(),
+                gateway_refund_id.clone(),
+                RefundStatus::Succeeded,
+                deps.clock.now(),
+            )
+            .await?;
+        match (
+            known,
+            ours.is_none(),
+            gateway_refund_id,
+            gateway_payment_id,
+            amount,
+        ) {
+            // Not asked for through us: record it, so its credits are clawed back.
+            (None, true, Some(g), Some(p), Some(a)) if *a > 0 => {
+                record_external_refund(deps, g, p, *a, actor).await?
+            }
+            (known, ..) => known,
+        }
+    } else {
+        match deps
+            .flow
+            .find_refund(ours.clone(), gateway_refund_id.clone())
+            .await?
+        {
+            Some(r) => {
+                let why = format!("{method} reports the refund failed");
+                Some(reverse_failed_refund(deps, &r.id, &why, actor).await?)
+            }
+            None => None,
+        }
+    };
+    match (settled, ours) {
+        (Some(_), _) => Ok(true),
+        // Ours, but not recorded (it always is before the gateway is called): retry later.
+        (None, Some(id)) => Err(BillingError::Unavailable(format!(
+            "refund {id} is not recorded yet"
+        ))),
+        // Not ours, and nothing names a payment of ours.
+        (None, None) => Ok(false),
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod ledger;
 pub(crate) mod outbox;
+pub(crate) mod payment_change;
 pub(crate) mod payment_flow;
 pub(crate) mod reconcile;
 pub(crate) mod webhooks;

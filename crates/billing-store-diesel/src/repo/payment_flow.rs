@@ -4,25 +4,23 @@
 
 use billing_domain::RepoError;
 use billing_domain::entities::{
-    AuditEntry, Invoice, InvoiceStatus, LedgerKind, Payment, PaymentStatus, Refund, RefundStatus,
+    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, Refund, RefundStatus,
 };
 use billing_domain::ports::{
-    PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard, PostingOutcome,
-    RetryBackoff,
+    PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, RetryBackoff,
 };
 use billing_domain::types::RefundId;
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::convert::ts;
-use crate::convert_billing::{invoice_row, line_rows, payment, payment_row, proof_row, refund_row};
-use crate::dialect::{lock_invoice, lock_payment, next_in_sequence, write_transaction};
+use crate::convert_billing::{invoice_row, line_rows, payment, payment_row};
+use crate::dialect::{lock_invoice, next_in_sequence, write_transaction};
 use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
-use crate::repo::ledger::post::post_locked;
 use crate::repo::{Db, convert_all, insert_audit};
 use crate::rows::{InvoiceRow, PaymentRow};
-use crate::schema::{invoice_lines, invoices, payments, proof_files, refunds};
+use crate::schema::{invoice_lines, invoices, payments};
 
 /// Invoice creation with gapless numbers, and guarded payment flow steps.
 #[derive(Clone)]
@@ -161,114 +159,6 @@ fn update_invoice_status(
     Ok(true)
 }
 
-fn guard_holds(stored: &PaymentRow, g: &PaymentGuard) -> bool {
-    stored.status == g.status.as_str()
-        && stored.amount_received == g.amount_received
-        && stored.amount_refunded == g.amount_refunded
-}
-
-/// Writes every mutable payment column (all but id, account, invoice and created_at).
-fn write_payment(conn: &mut AnyConnection, row: &PaymentRow) -> DbResult<()> {
-    use payments::dsl as p;
-    diesel::update(p::payments.find(&row.id))
-        .set((
-            p::method.eq(&row.method),
-            p::status.eq(&row.status),
-            p::currency.eq(&row.currency),
-            p::amount.eq(row.amount),
-            p::amount_received.eq(row.amount_received),
-            p::amount_refunded.eq(row.amount_refunded),
-            p::reference.eq(&row.reference),
-            p::gateway_reference.eq(&row.gateway_reference),
-            p::gateway_payment_id.eq(&row.gateway_payment_id),
-            p::failure_reason.eq(&row.failure_reason),
-            p::expires_at.eq(row.expires_at),
-            p::next_action.eq(&row.next_action),
-            p::confirmation.eq(&row.confirmation),
-            p::history.eq(&row.history),
-            p::updated_at.eq(row.updated_at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<PaymentChangeOutcome> {
-    let Some(stored) = lock_payment(conn, c.payment.id.as_str())? else {
-        return Ok(PaymentChangeOutcome::Stale);
-    };
-    if !guard_holds(&stored, &c.guard) {
-        return Ok(PaymentChangeOutcome::Stale);
-    }
-    if let Some(ic) = &c.invoice {
-        match lock_invoice(conn, ic.invoice.id.as_str())? {
-            Some((status, paid))
-                if status == ic.expected_status.as_str() && paid == ic.expected_amount_paid => {}
-            _ => return Ok(PaymentChangeOutcome::Stale),
-        }
-    }
-    // Every change of a refund goes through its payment, whose row is locked above.
-    if let Some(u) = &c.refund_update
-        && crate::repo::reconcile::refund_status(conn, &u.id)?.as_deref()
-            != Some(u.expected.as_str())
-    {
-        return Ok(PaymentChangeOutcome::Stale);
-    }
-    let posting = c
-        .posting
-        .as_ref()
-        .map(|p| post_locked(conn, p))
-        .transpose()?;
-    let refund = match &c.refund {
-        Some(r) => {
-            let mut r = r.clone();
-            if let (Some(p), Some(outcome)) = (&c.posting, &posting)
-                && p.kind == LedgerKind::RefundClawback
-            {
-                let taken = match outcome {
-                    PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
-                        entry.amount.saturating_neg().max(0)
-                    }
-                    PostingOutcome::Insufficient(_) => 0,
-                };
-                r.credits_clawed_back = taken;
-                r.credits_deficit = p.amount.saturating_neg().saturating_sub(taken).max(0);
-            }
-            diesel::insert_into(refunds::table)
-                .values(refund_row(&r))
-                .execute(conn)?;
-            Some(r)
-        }
-        None => match &c.refund_update {
-            Some(u) => Some(crate::repo::reconcile::update_refund(conn, u)?),
-            None => None,
-        },
-    };
-    write_payment(conn, &payment_row(&c.payment)?)?;
-    if let Some(ic) = &c.invoice {
-        let row = invoice_row(&ic.invoice)?;
-        use invoices::dsl as i;
-        diesel::update(i::invoices.find(&row.id))
-            .set((
-                i::status.eq(&row.status),
-                i::amount_paid.eq(row.amount_paid),
-                i::amount_due.eq(row.amount_due),
-                i::paid_at.eq(row.paid_at),
-                i::status_reason.eq(&row.status_reason),
-                i::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)?;
-    }
-    if let Some(f) = &c.proof {
-        diesel::insert_into(proof_files::table)
-            .values(proof_row(f))
-            .execute(conn)?;
-    }
-    if let Some(a) = &c.audit {
-        insert_audit(conn, a)?;
-    }
-    Ok(PaymentChangeOutcome::Applied { posting, refund })
-}
-
 #[async_trait::async_trait]
 impl PaymentFlowRepository for PaymentFlowRepo {
     async fn create_invoice(
@@ -332,7 +222,11 @@ impl PaymentFlowRepository for PaymentFlowRepo {
     ) -> Result<PaymentChangeOutcome, RepoError> {
         let change = change.clone();
         self.0
-            .run(move |conn| write_transaction(conn, |conn| apply(conn, &change)))
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    crate::repo::payment_change::apply(conn, &change)
+                })
+            })
             .await
     }
 
