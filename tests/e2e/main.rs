@@ -17,6 +17,8 @@ mod cli;
 mod concurrency;
 mod conventions;
 mod credits;
+mod gateway_paypal;
+mod gateway_stripe;
 mod gateways;
 mod idempotency;
 mod invoices;
