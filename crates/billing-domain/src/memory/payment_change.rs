@@ -1,14 +1,12 @@
 //! One guarded step of a payment flow ([`PaymentChange`]) on the memory store: every guard
 //! and key is checked first, then everything is written, so a failure writes nothing.
 
-use crate::entities::{LedgerKind, Payment, Refund};
+use crate::entities::{Payment, Refund};
 use crate::error::RepoError;
-use crate::ports::{
-    PaymentChange, PaymentChangeOutcome, PaymentGuard, PostingOutcome, RefundUpdate,
-};
+use crate::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard, RefundUpdate};
 
 use super::ledger::post;
-use super::state::{State, exists, sub};
+use super::state::{State, exists};
 
 /// `Conflict` if `payment` would take another payment's manual reference.
 pub(super) fn check_reference(s: &State, payment: &Payment) -> Result<(), RepoError> {
@@ -77,21 +75,8 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
     s.check_audit(c.audit.as_ref())?;
     // The posting is the only step that can still fail; it goes first so a failure writes nothing else.
     let posting = c.posting.as_ref().map(|p| post(s, p)).transpose()?;
-    let refund = match &c.refund {
+    let refund = match c.refund_to_insert(posting.as_ref()) {
         Some(r) => {
-            let mut r = r.clone();
-            if let (Some(p), Some(outcome)) = (&c.posting, &posting)
-                && p.kind == LedgerKind::RefundClawback
-            {
-                let taken = match outcome {
-                    PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
-                        entry.amount.saturating_neg().max(0)
-                    }
-                    PostingOutcome::Insufficient(_) => 0,
-                };
-                r.credits_clawed_back = taken;
-                r.credits_deficit = sub(p.amount.saturating_neg(), taken)?.max(0);
-            }
             s.refunds.insert(r.id.clone(), r.clone());
             Some(r)
         }

@@ -118,6 +118,26 @@ pub struct RefundUpdate {
 }
 
 impl PaymentChange {
+    /// The refund to insert, as the store must write it: when `posting` is a clawback, with
+    /// `credits_clawed_back` = what the posting took (`outcome`) and `credits_deficit` = the
+    /// rest. Both stores call this, so the rule lives in one place.
+    pub fn refund_to_insert(&self, outcome: Option<&PostingOutcome>) -> Option<Refund> {
+        let mut r = self.refund.clone()?;
+        if let (Some(p), Some(outcome)) = (&self.posting, outcome)
+            && p.kind == crate::entities::LedgerKind::RefundClawback
+        {
+            let taken = match outcome {
+                PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
+                    entry.amount.saturating_neg().max(0)
+                }
+                PostingOutcome::Insufficient(_) => 0,
+            };
+            r.credits_clawed_back = taken;
+            r.credits_deficit = p.amount.saturating_neg().saturating_sub(taken).max(0);
+        }
+        Some(r)
+    }
+
     /// A change of the payment alone (status, fields, history), guarded by `read`, the
     /// payment as the domain read it. Set `audit` or `proof` with struct update syntax.
     pub fn payment_only(next: Payment, read: &Payment) -> Self {

@@ -2,8 +2,7 @@
 //! transaction: the payment row (and the invoice row) are locked and their guards checked
 //! before anything is written; a failed guard reports `Stale` with nothing written.
 
-use billing_domain::entities::LedgerKind;
-use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard, PostingOutcome};
+use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard};
 use diesel::prelude::*;
 
 use crate::convert_billing::{invoice_row, payment_row, proof_row, refund_row};
@@ -73,21 +72,8 @@ pub(crate) fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<Pay
         .as_ref()
         .map(|p| post_locked(conn, p))
         .transpose()?;
-    let refund = match &c.refund {
+    let refund = match c.refund_to_insert(posting.as_ref()) {
         Some(r) => {
-            let mut r = r.clone();
-            if let (Some(p), Some(outcome)) = (&c.posting, &posting)
-                && p.kind == LedgerKind::RefundClawback
-            {
-                let taken = match outcome {
-                    PostingOutcome::Applied { entry, .. } | PostingOutcome::Duplicate(entry) => {
-                        entry.amount.saturating_neg().max(0)
-                    }
-                    PostingOutcome::Insufficient(_) => 0,
-                };
-                r.credits_clawed_back = taken;
-                r.credits_deficit = p.amount.saturating_neg().saturating_sub(taken).max(0);
-            }
             diesel::insert_into(refunds::table)
                 .values(refund_row(&r))
                 .execute(conn)?;
