@@ -170,10 +170,7 @@ async fn record_external_refund(
     else {
         return Ok(None);
     };
-    let ctx = RequestContext {
-        principal: crate::entities::Principal::system(),
-        request_id: None,
-    };
+    let ctx = RequestContext::system();
     let reason = format!("refunded at the gateway ({gateway_refund_id}) by {actor}");
     let refunds = crate::services::refunds::RefundService::new(deps.clone());
     match refunds
