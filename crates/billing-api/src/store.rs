@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use billing_domain::memory::MemoryStore;
+use billing_store_memory::MemoryStore;
 use std::sync::Arc;
 
 use billing_domain::ports::{PaymentFlowRepository, Repositories};

@@ -8,12 +8,12 @@
 //! * [`entities`]: accounts, packages, payment method configs, invoices, payments, ledger.
 //! * [`ports`]: repository and gateway traits.
 //! * [`services`]: the use cases the HTTP crate (or another Rust service) calls.
-//! * `memory` (feature `memory`): in-process implementations of every port.
+//!
+//! The in-memory implementation of every port is its own adapter crate,
+//! `billing-store-memory`: depend on it to embed the domain or test against it.
 
 pub mod entities;
 pub mod error;
-#[cfg(feature = "memory")]
-pub mod memory;
 pub mod ports;
 pub mod services;
 pub mod types;

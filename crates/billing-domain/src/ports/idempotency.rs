@@ -13,7 +13,8 @@ pub trait IdempotencyRepository: Send + Sync {
     /// returns `Started` when inserted, else the existing record. Concurrent callers with the
     /// same key: exactly one gets `Started`.
     async fn begin(&self, record: &IdempotencyRecord) -> Result<IdempotencyBegin, RepoError>;
-    /// Stores the response of a started request.
+    /// Stores the response of a started request. A record that already has a response keeps
+    /// it (the first response is what every replay answers); an unknown key is `NotFound`.
     async fn complete(
         &self,
         principal: &str,

@@ -1,8 +1,9 @@
 //! Ports: the traits adapters implement. Every repository method that writes is one atomic
 //! call = one database transaction; no transaction ever spans a gateway call.
 //!
-//! With the `mock` feature each trait has a mockall `Mock…` type; with `memory`,
-//! [`crate::memory`] implements them all in process.
+//! With the `mock` feature each trait has a mockall `Mock…` type. The adapter crates
+//! `billing-store-memory` and `billing-store-diesel` implement them all, and the contract
+//! suite in `billing-store-contract` holds both to the same promises.
 
 pub mod accounts;
 pub mod api_keys;

@@ -354,12 +354,3 @@ pub(crate) fn gateway_actor(method: PaymentMethodKind) -> &'static str {
     }
 }
 
-#[cfg(all(test, feature = "memory"))]
-#[path = "gateway_janitor_tests.rs"]
-mod janitor_tests;
-#[cfg(all(test, feature = "memory"))]
-#[path = "gateway_events_tests.rs"]
-mod tests;
-#[cfg(all(test, feature = "memory"))]
-#[path = "gateway_webhook_tests.rs"]
-mod webhook_tests;

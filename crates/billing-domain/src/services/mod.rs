@@ -170,5 +170,3 @@ impl Services {
     }
 }
 
-#[cfg(test)]
-mod tests;

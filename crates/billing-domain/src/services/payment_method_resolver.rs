@@ -178,6 +178,3 @@ pub fn resolve(
     decisions
 }
 
-#[cfg(test)]
-#[path = "payment_method_resolver_tests.rs"]
-mod tests;

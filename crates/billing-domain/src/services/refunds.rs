@@ -288,9 +288,6 @@ fn ensure_refundable(payment: &Payment, asked: Option<i64>) -> BillingResult<i64
     Ok(amount)
 }
 
-#[cfg(all(test, feature = "memory"))]
-#[path = "refund_tests.rs"]
-mod use_case_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -21,7 +21,7 @@ pub(crate) struct AccountRepo(pub(crate) Db);
 fn taken(e: Fail) -> Fail {
     match e.0 {
         RepoError::Conflict(m) if m.contains("external_id") => Fail(RepoError::Conflict(
-            "external_id is already used by another account".into(),
+            billing_domain::ports::accounts::EXTERNAL_ID_TAKEN.into(),
         )),
         other => Fail(other),
     }

@@ -59,13 +59,23 @@ impl IdempotencyRepository for IdempotencyRepo {
         self.0
             .run(move |conn| {
                 write_transaction(conn, |conn| {
+                    // Only an unfinished record takes a response: the first one stored is the
+                    // one every replay answers with.
                     let changed = diesel::update(ik::idempotency_keys.find((&principal, &key)))
+                        .filter(ik::response_status.is_null())
                         .set((
                             ik::response_status.eq(Some(i32::from(status))),
                             ik::response_body.eq(Some(&body)),
                         ))
                         .execute(conn)?;
-                    if changed == 0 {
+                    if changed > 0 {
+                        return Ok(());
+                    }
+                    let exists: i64 = ik::idempotency_keys
+                        .find((&principal, &key))
+                        .count()
+                        .get_result(conn)?;
+                    if exists == 0 {
                         Err(Fail(RepoError::NotFound))
                     } else {
                         Ok(())

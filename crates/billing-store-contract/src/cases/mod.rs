@@ -1,0 +1,23 @@
+//! The contract cases, one module per port area. Each case takes a fresh [`crate::Harness`]
+//! and panics on a broken promise; its message names the backend where that helps.
+
+pub mod accounts;
+pub mod billing;
+pub mod catalog;
+pub mod concurrency;
+pub mod flow;
+pub mod gateway_events;
+pub mod holds;
+pub mod keys;
+pub mod ledger;
+pub mod ledger_reads;
+pub mod misc;
+pub mod refund_flow;
+pub mod m_accounts;
+pub mod m_billing;
+pub mod m_holds;
+pub mod m_ledger;
+pub mod m_low_balance;
+pub mod m_misc;
+pub mod m_payment_flow;
+pub mod m_webhooks;

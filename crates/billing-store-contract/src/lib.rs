@@ -1,0 +1,293 @@
+//! # billing-store-contract
+//!
+//! The one contract suite every storage adapter of `billing-domain` must pass. Each case is a
+//! plain `async fn(&Harness)` in [`cases`], written once against the ports; each store crate
+//! runs all of them on its own stores with [`contract_suite!`], so a behaviour a port promises
+//! is tested in one place and holds for memory, SQLite and PostgreSQL alike.
+//!
+//! A store plugs in by implementing [`StoreUnderTest`] (a fresh, empty, migrated store per
+//! call) and invoking the macro in one of its integration tests:
+//!
+//! ```ignore
+//! billing_store_contract::contract_suite!(memory, crate::fresh_memory_store());
+//! ```
+//!
+//! which generates `memory::<area>::<case>` tests. Adding a port means adding its cases here
+//! and naming them in the macro's case list; every store then runs them (see
+//! `docs/architecture.md`, "How to add a port").
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::sync::Arc;
+
+use billing_domain::ports::{
+    PaymentFlowRepository, PostingOutcome, Repositories, WebhookEventRepository,
+};
+use billing_domain::types::AccountId;
+
+// A case's name states the promise it checks, and a fixture's its entity: names are the docs.
+#[allow(missing_docs)]
+pub mod cases;
+#[allow(missing_docs)]
+pub mod fixtures;
+
+/// What the suite needs of a store beyond its ports: a name for messages and a way to corrupt
+/// cached state, as a bad write to a database would, so `verify` has drift to find.
+pub trait StoreUnderTest: Send + Sync + 'static {
+    /// `memory`, `sqlite` or `postgres`: named in assertion messages.
+    fn backend(&self) -> &'static str;
+    /// Every repository port, sharing this store's state.
+    fn repositories(&self) -> Repositories;
+    /// The transactional payment-flow port on the same state.
+    fn payment_flow(&self) -> Arc<dyn PaymentFlowRepository>;
+    /// The gateway webhook-event port on the same state.
+    fn webhook_events(&self) -> Arc<dyn WebhookEventRepository>;
+    /// Adds `delta` to `account`'s cached balance without writing a ledger entry.
+    fn tamper_balance(&self, account: &AccountId, delta: i64);
+}
+
+/// A fresh store and its ports, handed to every case.
+pub struct Harness {
+    /// Every repository port of the store.
+    pub repos: Repositories,
+    store: Box<dyn StoreUnderTest>,
+}
+
+impl Harness {
+    /// Wraps a fresh, empty store.
+    pub fn new(store: impl StoreUnderTest) -> Self {
+        Self {
+            repos: store.repositories(),
+            store: Box::new(store),
+        }
+    }
+
+    /// `memory`, `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// The payment-flow port.
+    pub fn payment_flow(&self) -> Arc<dyn PaymentFlowRepository> {
+        self.store.payment_flow()
+    }
+
+    /// The webhook-event port.
+    pub fn webhook_events(&self) -> Arc<dyn WebhookEventRepository> {
+        self.store.webhook_events()
+    }
+
+    /// Corrupts `account`'s cached balance by `delta` (see [`StoreUnderTest::tamper_balance`]).
+    pub fn tamper_balance(&self, account: &AccountId, delta: i64) {
+        self.store.tamper_balance(account, delta);
+    }
+
+    /// An inserted account at `t0`.
+    pub async fn account(&self) -> AccountId {
+        let a = fixtures::account_at(fixtures::t0(), None);
+        self.repos.accounts.insert(&a).await.unwrap();
+        a.id
+    }
+
+    /// Grants `amount` credits (a purchase grant with a unique source).
+    pub async fn grant(&self, account: &AccountId, amount: i64) {
+        let p = fixtures::posting(
+            account,
+            amount,
+            &format!("grant:{}", rand::random::<u64>()),
+            fixtures::at(1),
+        );
+        assert!(matches!(
+            self.repos.ledger.post(&p).await.unwrap(),
+            PostingOutcome::Applied { .. }
+        ));
+    }
+
+    /// An inserted pending invoice of `account`, for payments to belong to.
+    pub async fn invoice(&self, account: &AccountId) -> billing_domain::types::InvoiceId {
+        let inv = fixtures::invoice(
+            account,
+            fixtures::t0(),
+            billing_domain::entities::InvoiceStatus::Pending,
+            None,
+        );
+        self.repos.invoices.insert(&inv).await.unwrap();
+        inv.id
+    }
+
+    /// Asserts `verify` finds no drift.
+    pub async fn assert_no_drift(&self) {
+        let (drift, checked) = self.repos.ledger.verify().await.unwrap();
+        assert!(drift.is_empty(), "drift on {}: {drift:?}", self.backend());
+        assert!(checked >= 1);
+    }
+}
+
+/// Generates `<store>::<area>::<case>` tests, each calling `cases::<area>::<case>` on a fresh
+/// harness built by `$harness` (an expression evaluated once per test, inside the generated
+/// module: use an absolute path such as `crate::fresh()`).
+#[macro_export]
+macro_rules! contract_suite {
+    ($store:ident, $harness:expr) => {
+        $crate::__contract_cases! { $store, $harness;
+            accounts {
+                insert_and_get_round_trip,
+                insert_creates_a_zero_balance,
+                list_pages_newest_first,
+                update_writes_fields_and_audit_atomically,
+                update_of_a_missing_account_is_not_found,
+                external_id_is_unique,
+            }
+            catalog {
+                package_insert_get_update_list,
+                package_slug_conflict_writes_nothing,
+                package_update_of_missing_is_not_found,
+                config_crud_with_audit,
+            }
+            keys {
+                api_key_insert_find_get_list,
+                api_key_revoke_twice_keeps_first_time,
+                api_key_revoke_missing_is_not_found,
+                api_key_hash_is_unique,
+                idempotency_begin_complete_existing,
+                idempotency_abandon_allows_a_retry,
+                idempotency_purge_before,
+                idempotency_concurrent_begins_start_once,
+            }
+            ledger {
+                grant_and_debit,
+                insufficient_debit_writes_nothing,
+                duplicate_source_ref_returns_the_original,
+                up_to_available_clawback,
+                low_balance_event_written_once_when_crossing,
+                audited_posting_writes_the_audit_entry,
+                unknown_account_is_not_found,
+            }
+            ledger_reads {
+                list_entries_filters_and_pages,
+                verify_reports_no_drift_and_detects_tampering,
+            }
+            concurrency {
+                debit_never_goes_negative_under_concurrency,
+                concurrent_grants_all_apply,
+            }
+            holds {
+                hold_then_full_commit,
+                partial_commit_frees_the_rest,
+                release_gives_everything_back,
+                hold_refused_when_short_and_duplicate_reference,
+                commit_more_than_held_is_refused,
+                settling_twice_and_the_other_way,
+                expired_on_balance_read,
+                expired_hold_cannot_be_settled,
+                expire_due_sweeps_up_to_limit,
+                short_debit_expires_due_holds_first,
+                commit_crossing_the_threshold_records_low_balance,
+            }
+            billing {
+                invoice_insert_get_with_lines,
+                invoice_list_filters_and_pages,
+                invoice_number_is_unique,
+                payment_insert_get_list_filters,
+                payment_reference_lookup_and_uniqueness,
+                refunds_insert_and_list,
+                proof_files_round_trip,
+            }
+            gateway_events {
+                webhook_record_dedupes_and_marks_processed,
+                webhook_concurrent_records_store_once,
+                payment_found_by_gateway_reference,
+                payments_to_reconcile_filters_and_orders,
+                settle_refund_once_by_either_id,
+            }
+            flow {
+                create_invoice_assigns_gapless_numbers,
+                concurrent_numbering_has_no_gaps,
+                finalize_and_status_updates_are_guarded,
+                payment_change_applies_once,
+                refund_change_records_the_clawback,
+                stale_or_missing_writes_nothing,
+                payments_due_for_expiry,
+            }
+            refund_flow {
+                refund_reversal_is_guarded_by_the_refund_status,
+                refunds_found_by_either_id_and_unacknowledged_listed,
+                gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment_id,
+            }
+            misc {
+                audit_insert_and_list_filters,
+                outbox_list_undelivered_mark_delivered,
+                health_ping,
+            }
+            m_accounts {
+                accounts_insert_get_and_external_ids_are_unique,
+                accounts_update_mutable_fields_with_audit,
+                accounts_list_newest_first_with_cursor,
+                packages_have_unique_slugs_and_audited_writes,
+                payment_method_configs_crud_with_audit,
+            }
+            m_billing {
+                invoices_insert_get_filter_and_page,
+                payments_filter_order_and_unique_references,
+                refunds_and_proofs_belong_to_stored_payments,
+            }
+            m_holds {
+                holds_reduce_available_and_commit_spends_part_freeing_the_rest,
+                release_gives_everything_back_and_is_idempotent,
+                holds_expire_on_balance_reads_on_settle_and_by_the_sweep,
+                a_short_posting_or_hold_expires_due_holds_first,
+            }
+            m_ledger {
+                a_new_account_has_a_zero_balance_and_unknown_accounts_are_not_found,
+                grants_and_debits_record_balance_after_and_duplicates_return_the_original,
+                exact_debits_beyond_available_write_nothing,
+                up_to_available_takes_what_is_there_even_nothing,
+                zero_amounts_and_taken_entry_ids_are_refused,
+                overflow_is_an_error_not_a_wrap,
+                an_adjustment_writes_its_audit_entry_only_when_applied,
+                entries_list_newest_first_with_filters_and_cursors,
+                verify_reports_drift,
+                concurrent_debits_never_overdraw,
+            }
+            m_low_balance {
+                crossing_the_low_balance_threshold_downwards_records_one_event,
+                a_commit_crossing_the_threshold_records_low_balance_too,
+            }
+            m_misc {
+                api_keys_by_hash_list_and_revoke_once,
+                idempotency_begin_complete_abandon_purge,
+                concurrent_begins_start_exactly_once,
+                audit_filters_and_pages,
+                outbox_lists_delivers_and_filters,
+            }
+            m_payment_flow {
+                invoice_numbers_are_gapless_per_prefix_and_year_and_failures_use_none,
+                invoice_status_updates_are_guarded,
+                payment_changes_apply_once_under_their_guards,
+                a_failing_posting_writes_nothing_else,
+                manual_payments_past_their_expiry_are_listed_oldest_first,
+            }
+            m_webhooks {
+                events_are_deduplicated_per_gateway_even_concurrently,
+                payments_are_found_by_gateway_reference_and_listed_for_reconciliation,
+                refunds_settle_once_by_our_id_or_the_gateway_id,
+            }
+        }
+    };
+}
+
+/// The expansion of [`contract_suite!`]; not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($store:ident, $harness:expr; $($area:ident { $($case:ident),* $(,)? })*) => {
+        mod $store {
+            $(mod $area {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let h: $crate::Harness = $harness;
+                    $crate::cases::$area::$case(&h).await;
+                })*
+            })*
+        }
+    };
+}
