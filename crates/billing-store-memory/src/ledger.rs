@@ -109,7 +109,7 @@ impl State {
     pub(crate) fn has_due_holds(&self, account: &AccountId, now: OffsetDateTime) -> bool {
         self.ledgers
             .get(account)
-            .is_some_and(|l| l.reservations.values().any(|r| is_due(r, now)))
+            .is_some_and(|l| l.reservations.values().any(|r| r.is_due(now)))
     }
 
     /// Expires every due hold of the account, each in its own `reservation_expiry` entry.
@@ -122,7 +122,7 @@ impl State {
             Some(l) => l
                 .reservations
                 .values()
-                .filter(|r| is_due(r, now))
+                .filter(|r| r.is_due(now))
                 .map(|r| r.id.clone())
                 .collect(),
             None => return Ok(0),
@@ -147,11 +147,6 @@ impl State {
         }
         Ok(available)
     }
-}
-
-/// Active and past its expiry at `now` (the complement of [`Reservation::is_live`] for active holds).
-pub(crate) fn is_due(r: &Reservation, now: OffsetDateTime) -> bool {
-    r.status == ReservationStatus::Active && r.expires_at <= now
 }
 
 /// Applies one posting (see [`LedgerRepository::post`]).

@@ -3,7 +3,7 @@
 
 use billing_domain::entities::{Payment, Refund};
 use billing_domain::error::RepoError;
-use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard, RefundUpdate};
+use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, RefundUpdate};
 
 use super::ledger::post;
 use super::state::{State, exists};
@@ -24,25 +24,21 @@ pub(super) fn check_reference(s: &State, payment: &Payment) -> Result<(), RepoEr
     }
 }
 
-fn guard_holds(stored: &Payment, g: &PaymentGuard) -> bool {
-    stored.status == g.status
-        && stored.amount_received == g.amount_received
-        && stored.amount_refunded == g.amount_refunded
-}
-
 /// Applies one flow step: checks every guard and key first, then writes everything.
 pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOutcome, RepoError> {
     let Some(stored) = s.payments.get(&c.payment.id) else {
         return Ok(PaymentChangeOutcome::Stale);
     };
-    if !guard_holds(stored, &c.guard) {
+    if !c
+        .guard
+        .admits(stored.status, stored.amount_received, stored.amount_refunded)
+    {
         return Ok(PaymentChangeOutcome::Stale);
     }
     let created_at = stored.created_at;
     if let Some(ic) = &c.invoice {
         match s.invoices.get(&ic.invoice.id) {
-            Some(i)
-                if i.status == ic.expected_status && i.amount_paid == ic.expected_amount_paid => {}
+            Some(i) if ic.admits(i.status, i.amount_paid) => {}
             _ => return Ok(PaymentChangeOutcome::Stale),
         }
     }
@@ -53,7 +49,7 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
         return Err(exists("refund", &r.id));
     }
     if let Some(u) = &c.refund_update
-        && s.refunds.get(&u.id).map(|r| r.status) != Some(u.expected)
+        && !u.admits(s.refunds.get(&u.id).map(|r| r.status))
     {
         return Ok(PaymentChangeOutcome::Stale);
     }
@@ -102,10 +98,6 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
 /// Applies a (checked) refund update; returns the refund as stored.
 fn update_refund(s: &mut State, u: &RefundUpdate) -> Option<Refund> {
     let r = s.refunds.get_mut(&u.id)?;
-    r.status = u.status;
-    r.updated_at = u.at;
-    if r.gateway_refund_id.is_none() {
-        r.gateway_refund_id.clone_from(&u.gateway_refund_id);
-    }
+    u.apply_to(r);
     Some(r.clone())
 }

@@ -1,24 +1,46 @@
-//! Reservations (holds) of the in-memory ledger: hold, settle, expire.
-//!
-//! Each change of a hold is one entry with `amount` (balance change) and `held_delta`:
-//! hold `0 / +n`, commit `−c / −n`, release `0 / −n`, expiry `0 / −n`, with source references
-//! `reservation:{id}:hold|commit|release|expiry` (unique per account, like every entry).
+//! Reservations (holds) of the in-memory ledger: hold, settle, expire. Which entry each
+//! change writes and how a settle is answered are the domain's rules
+//! (`billing_domain::ports::hold_rules`); this file keeps the state.
 
-use time::OffsetDateTime;
-
-use billing_domain::entities::{LedgerKind, Reservation, ReservationStatus};
+use billing_domain::entities::{LedgerEntry, Reservation, ReservationStatus};
 use billing_domain::error::RepoError;
+use billing_domain::ports::hold_rules::{
+    HoldEntry, SettlePlan, expiry_entry, hold_entry, plan_settlement,
+};
 use billing_domain::ports::{HoldOutcome, NewHold, ReservationOutcome, SettleReservation};
 use billing_domain::types::{AccountId, LedgerEntryId, ReservationId};
+use time::OffsetDateTime;
 
-use super::ledger::{NewEntry, is_due};
+use super::ledger::NewEntry;
 use super::state::State;
 
 /// The actor of entries the store writes on its own (expiries).
 const SYSTEM: &str = "system";
 
-fn source(id: &ReservationId, what: &str) -> String {
-    format!("reservation:{id}:{what}")
+/// Appends the entry of a change of hold `r`.
+fn append(
+    s: &mut State,
+    r: &Reservation,
+    e: HoldEntry,
+    id: LedgerEntryId,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<LedgerEntry, RepoError> {
+    s.append(
+        &r.account_id,
+        NewEntry {
+            id,
+            kind: e.kind,
+            amount: e.amount,
+            held_delta: e.held_delta,
+            source_ref: e.source_ref,
+            reservation_id: Some(r.id.clone()),
+            description: e.description,
+            metadata: r.metadata.clone(),
+            actor: actor.to_owned(),
+            at,
+        },
+    )
 }
 
 impl State {
@@ -35,25 +57,7 @@ impl State {
             .get(id)
             .cloned()
             .ok_or(RepoError::NotFound)?;
-        let held_delta = r
-            .amount
-            .checked_neg()
-            .ok_or_else(|| RepoError::Other("hold amount overflows".into()))?;
-        self.append(
-            account,
-            NewEntry {
-                id: LedgerEntryId::generate(now),
-                kind: LedgerKind::ReservationExpiry,
-                amount: 0,
-                held_delta,
-                source_ref: source(id, "expiry"),
-                reservation_id: Some(id.clone()),
-                description: format!("hold {} expired", r.reference),
-                metadata: r.metadata.clone(),
-                actor: SYSTEM.into(),
-                at: now,
-            },
-        )?;
+        append(self, &r, expiry_entry(&r)?, LedgerEntryId::generate(now), SYSTEM, now)?;
         set_status(self, account, id, ReservationStatus::Expired, 0, now)
     }
 }
@@ -91,9 +95,7 @@ pub(crate) fn hold(s: &mut State, h: &NewHold) -> Result<HoldOutcome, RepoError>
     {
         return Ok(HoldOutcome::Duplicate(existing.clone()));
     }
-    if r.amount <= 0 {
-        return Err(RepoError::Other("a hold's amount is positive".into()));
-    }
+    let entry = hold_entry(r)?;
     if s.reservation_ids.contains(&r.id) {
         return Err(RepoError::Conflict(format!(
             "reservation {} already exists",
@@ -110,21 +112,7 @@ pub(crate) fn hold(s: &mut State, h: &NewHold) -> Result<HoldOutcome, RepoError>
         updated_at: r.created_at,
         ..r.clone()
     };
-    let entry = s.append(
-        account,
-        NewEntry {
-            id: h.entry_id.clone(),
-            kind: LedgerKind::ReservationHold,
-            amount: 0,
-            held_delta: r.amount,
-            source_ref: source(&r.id, "hold"),
-            reservation_id: Some(r.id.clone()),
-            description: format!("hold {}", r.reference),
-            metadata: r.metadata.clone(),
-            actor: h.actor.clone(),
-            at: r.created_at,
-        },
-    )?;
+    let entry = append(s, &stored, entry, h.entry_id.clone(), &h.actor, r.created_at)?;
     let l = s.ledgers.get_mut(account).ok_or(RepoError::NotFound)?;
     l.by_reference
         .insert(stored.reference.clone(), stored.id.clone());
@@ -151,63 +139,26 @@ pub(crate) fn settle(
     else {
         return Ok(ReservationOutcome::NotFound);
     };
-    match (r.status, how) {
-        (ReservationStatus::Active, _) if is_due(&r, at) => Ok(ReservationOutcome::NotActive(
+    match plan_settlement(&r, how, at)? {
+        SettlePlan::Answer(answer) => Ok(answer.outcome(r)),
+        SettlePlan::Expire(_) => Ok(ReservationOutcome::NotActive(
             s.expire_reservation(account, id, at)?,
         )),
-        (ReservationStatus::Active, SettleReservation::Commit { amount }) if amount > r.amount => {
-            Ok(ReservationOutcome::ExceedsHold(r))
-        }
-        (ReservationStatus::Active, SettleReservation::Commit { amount }) if amount < 0 => {
-            Err(RepoError::Other("a commit amount is never negative".into()))
-        }
-        (ReservationStatus::Active, how) => {
+        SettlePlan::Settle {
+            entry,
+            status,
+            committed,
+        } => {
             s.check_entry_id(&entry_id)?;
-            let (kind, amount, status, what, verb) = match how {
-                SettleReservation::Commit { amount } => (
-                    LedgerKind::ReservationCommit,
-                    amount,
-                    ReservationStatus::Committed,
-                    "commit",
-                    "committed",
-                ),
-                SettleReservation::Release => (
-                    LedgerKind::ReservationRelease,
-                    0,
-                    ReservationStatus::Released,
-                    "release",
-                    "released",
-                ),
-            };
-            let overflow = || RepoError::Other("amount overflows".into());
             let before = s.ledger(account)?.balance;
-            let entry = s.append(
-                account,
-                NewEntry {
-                    id: entry_id,
-                    kind,
-                    amount: amount.checked_neg().ok_or_else(overflow)?,
-                    held_delta: r.amount.checked_neg().ok_or_else(overflow)?,
-                    source_ref: source(id, what),
-                    reservation_id: Some(id.clone()),
-                    description: format!("hold {} {verb}", r.reference),
-                    metadata: r.metadata.clone(),
-                    actor: actor.to_owned(),
-                    at,
-                },
-            )?;
+            let entry = append(s, &r, entry, entry_id, actor, at)?;
             // Spending a hold lowers the balance like a debit, so it can cross the threshold too.
             super::ledger::record_low_balance(s, before, &entry);
             Ok(ReservationOutcome::Settled(
-                set_status(s, account, id, status, amount, at)?,
+                set_status(s, account, id, status, committed, at)?,
                 entry,
             ))
         }
-        (ReservationStatus::Committed, SettleReservation::Commit { .. })
-        | (ReservationStatus::Released, SettleReservation::Release) => {
-            Ok(ReservationOutcome::AlreadySettled(r))
-        }
-        _ => Ok(ReservationOutcome::NotActive(r)),
     }
 }
 
@@ -219,7 +170,7 @@ pub(crate) fn expire_due(s: &mut State, now: OffsetDateTime, limit: u32) -> Resu
         .flat_map(|(a, l)| {
             l.reservations
                 .values()
-                .filter(|r| is_due(r, now))
+                .filter(|r| r.is_due(now))
                 .map(move |r| (r.expires_at, a.clone(), r.id.clone()))
         })
         .collect();

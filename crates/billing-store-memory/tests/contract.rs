@@ -37,4 +37,4 @@ fn memory() -> Harness {
     Harness::new(Memory(MemoryStore::new()))
 }
 
-billing_store_contract::contract_suite!(memory, crate::memory());
+billing_store_contract::contract_suite!(memory, crate::memory(), property_cases = 200);

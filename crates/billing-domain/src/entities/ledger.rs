@@ -212,4 +212,10 @@ impl Reservation {
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.status == ReservationStatus::Active && self.expires_at > now
     }
+
+    /// Active and past its expiry at `now`: the next touch expires it (an expiry is due at
+    /// `expires_at` itself).
+    pub fn is_due(&self, now: OffsetDateTime) -> bool {
+        self.status == ReservationStatus::Active && self.expires_at <= now
+    }
 }

@@ -12,6 +12,7 @@ pub mod billing;
 pub mod catalog;
 pub mod clock;
 pub mod gateway;
+pub mod hold_rules;
 pub mod idempotency;
 pub mod ledger;
 pub mod outbox;

@@ -63,6 +63,38 @@ impl PaymentGuard {
             amount_refunded: p.amount_refunded,
         }
     }
+
+    /// Whether a stored payment with these values may take the change: nothing the guard
+    /// read has moved since.
+    pub fn admits(&self, status: PaymentStatus, amount_received: i64, amount_refunded: i64) -> bool {
+        self.status == status
+            && self.amount_received == amount_received
+            && self.amount_refunded == amount_refunded
+    }
+}
+
+impl InvoiceChange {
+    /// Whether the stored invoice (its status and amount paid) may take the change.
+    pub fn admits(&self, status: InvoiceStatus, amount_paid: i64) -> bool {
+        self.expected_status == status && self.expected_amount_paid == amount_paid
+    }
+}
+
+impl RefundUpdate {
+    /// Whether the stored refund's status (`None`: no such refund) may take the update.
+    pub fn admits(&self, status: Option<RefundStatus>) -> bool {
+        status == Some(self.expected)
+    }
+
+    /// The update applied to `refund` as stored: new status and time; the gateway's refund
+    /// id only if the refund had none (a gateway id, once learnt, never changes).
+    pub fn apply_to(&self, refund: &mut Refund) {
+        refund.status = self.status;
+        refund.updated_at = self.at;
+        if refund.gateway_refund_id.is_none() {
+            refund.gateway_refund_id.clone_from(&self.gateway_refund_id);
+        }
+    }
 }
 
 /// A new invoice state, applied only if the stored one still has `expected_status` and

@@ -2,9 +2,11 @@
 //! transaction: the payment row (and the invoice row) are locked and their guards checked
 //! before anything is written; a failed guard reports `Stale` with nothing written.
 
+use billing_domain::entities::{InvoiceStatus, PaymentStatus, RefundStatus};
 use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard};
 use diesel::prelude::*;
 
+use crate::convert::parse_enum;
 use crate::convert_billing::{invoice_row, payment_row, proof_row, refund_row};
 use crate::dialect::{lock_invoice, lock_payment};
 use crate::error::DbResult;
@@ -14,10 +16,10 @@ use crate::repo::ledger::post::post_locked;
 use crate::rows::PaymentRow;
 use crate::schema::{invoices, payments, proof_files, refunds};
 
-fn guard_holds(stored: &PaymentRow, g: &PaymentGuard) -> bool {
-    stored.status == g.status.as_str()
-        && stored.amount_received == g.amount_received
-        && stored.amount_refunded == g.amount_refunded
+/// Whether the locked payment row may take the change (the domain's guard rule).
+fn guard_holds(stored: &PaymentRow, g: &PaymentGuard) -> DbResult<bool> {
+    let status = parse_enum(&stored.status, "payment status", PaymentStatus::parse)?;
+    Ok(g.admits(status, stored.amount_received, stored.amount_refunded))
 }
 
 /// Writes every mutable payment column (all but id, account, invoice and created_at).
@@ -50,20 +52,26 @@ pub(crate) fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<Pay
     let Some(stored) = lock_payment(conn, c.payment.id.as_str())? else {
         return Ok(PaymentChangeOutcome::Stale);
     };
-    if !guard_holds(&stored, &c.guard) {
+    if !guard_holds(&stored, &c.guard)? {
         return Ok(PaymentChangeOutcome::Stale);
     }
     if let Some(ic) = &c.invoice {
         match lock_invoice(conn, ic.invoice.id.as_str())? {
             Some((status, paid))
-                if status == ic.expected_status.as_str() && paid == ic.expected_amount_paid => {}
+                if ic.admits(
+                    parse_enum(&status, "invoice status", InvoiceStatus::parse)?,
+                    paid,
+                ) => {}
             _ => return Ok(PaymentChangeOutcome::Stale),
         }
     }
     // Every change of a refund goes through its payment, whose row is locked above.
     if let Some(u) = &c.refund_update
-        && crate::repo::reconcile::refund_status(conn, &u.id)?.as_deref()
-            != Some(u.expected.as_str())
+        && !u.admits(
+            crate::repo::reconcile::refund_status(conn, &u.id)?
+                .map(|s| parse_enum(&s, "refund status", RefundStatus::parse))
+                .transpose()?,
+        )
     {
         return Ok(PaymentChangeOutcome::Stale);
     }

@@ -93,20 +93,17 @@ pub(crate) fn refund_status(conn: &mut AnyConnection, id: &RefundId) -> DbResult
 /// Writes a (checked) refund update inside the caller's transaction; returns the refund.
 pub(crate) fn update_refund(conn: &mut AnyConnection, u: &RefundUpdate) -> DbResult<Refund> {
     use refunds::dsl as r;
-    if let Some(g) = &u.gateway_refund_id {
-        diesel::update(
-            r::refunds
-                .find(u.id.as_str())
-                .filter(r::gateway_refund_id.is_null()),
-        )
-        .set(r::gateway_refund_id.eq(g))
-        .execute(conn)?;
-    }
-    diesel::update(r::refunds.find(u.id.as_str()))
-        .set((r::status.eq(u.status.as_str()), r::updated_at.eq(ts(u.at))))
-        .execute(conn)?;
     let row: RefundRow = r::refunds.find(u.id.as_str()).first(conn)?;
-    refund(row)
+    let mut updated = refund(row)?;
+    u.apply_to(&mut updated);
+    diesel::update(r::refunds.find(u.id.as_str()))
+        .set((
+            r::status.eq(updated.status.as_str()),
+            r::gateway_refund_id.eq(&updated.gateway_refund_id),
+            r::updated_at.eq(ts(u.at)),
+        ))
+        .execute(conn)?;
+    Ok(updated)
 }
 
 /// Counts one more failed attempt for `subject` and defers it by `backoff`; returns the

@@ -60,8 +60,8 @@ fn postgres() -> Harness {
     Harness::new(Diesel(TestStore::postgres(8)))
 }
 
-billing_store_contract::contract_suite!(sqlite, crate::sqlite());
-billing_store_contract::contract_suite!(postgres, crate::postgres());
+billing_store_contract::contract_suite!(sqlite, crate::sqlite(), property_cases = 100);
+billing_store_contract::contract_suite!(postgres, crate::postgres(), property_cases = 40);
 
 /// `sqlite::diesel_only::<case>` and `postgres::diesel_only::<case>`.
 macro_rules! diesel_only {

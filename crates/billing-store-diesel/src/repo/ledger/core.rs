@@ -4,6 +4,7 @@
 
 use billing_domain::RepoError;
 use billing_domain::entities::{CreditBalance, LedgerKind, ReservationStatus};
+use billing_domain::ports::hold_rules::{HoldEntry, expiry_entry};
 use billing_domain::types::{EventId, LedgerEntryId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
@@ -21,11 +22,6 @@ pub(crate) const SYSTEM: &str = "system";
 /// The outbox event kind written when a balance falls below its threshold.
 pub(crate) const LOW_BALANCE: &str = "credits.low_balance";
 
-/// `reservation:{id}:{what}`: the source reference of a hold's entries.
-pub(crate) fn reservation_source(id: &str, what: &str) -> String {
-    format!("reservation:{id}:{what}")
-}
-
 pub(crate) fn overflow() -> Fail {
     Fail(RepoError::Other("credit amount overflows".into()))
 }
@@ -42,6 +38,30 @@ pub(crate) struct NewEntry {
     pub metadata: String,
     pub actor: String,
     pub at: OffsetDateTime,
+}
+
+impl NewEntry {
+    /// The entry of a change of hold `r`, as the domain's rule `e` says.
+    pub(crate) fn for_hold(
+        e: HoldEntry,
+        id: String,
+        r: &ReservationRow,
+        actor: &str,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            kind: e.kind,
+            amount: e.amount,
+            held_delta: e.held_delta,
+            source_ref: e.source_ref,
+            reservation_id: Some(r.id.clone()),
+            description: e.description,
+            metadata: r.metadata.clone(),
+            actor: actor.to_owned(),
+            at,
+        }
+    }
 }
 
 /// An account's balance row, locked for the current transaction.
@@ -157,22 +177,9 @@ impl Locked {
         r: ReservationRow,
         now: OffsetDateTime,
     ) -> DbResult<ReservationRow> {
-        let held_delta = r.amount.checked_neg().ok_or_else(overflow)?;
-        self.append(
-            conn,
-            NewEntry {
-                id: LedgerEntryId::generate(now).to_string(),
-                kind: LedgerKind::ReservationExpiry,
-                amount: 0,
-                held_delta,
-                source_ref: reservation_source(&r.id, "expiry"),
-                reservation_id: Some(r.id.clone()),
-                description: format!("hold {} expired", r.reference),
-                metadata: r.metadata.clone(),
-                actor: SYSTEM.to_owned(),
-                at: now,
-            },
-        )?;
+        let rule = expiry_entry(&crate::convert_billing::reservation(r.clone())?)?;
+        let id = LedgerEntryId::generate(now).to_string();
+        self.append(conn, NewEntry::for_hold(rule, id, &r, SYSTEM, now))?;
         set_status(conn, r, ReservationStatus::Expired, 0, now)
     }
 

@@ -1,18 +1,18 @@
 //! Reservations: hold, settle (commit or release), expire. Each is one write transaction
-//! holding the account's balance row. Entries: hold `0 / +n`, commit `−c / −n`,
-//! release `0 / −n`, expiry `0 / −n` (amount / held_delta), with source references
-//! `reservation:{id}:hold|commit|release|expiry`.
+//! holding the account's balance row. Which entry each change writes and how a settle is
+//! answered are the domain's rules (`billing_domain::ports::hold_rules`); this file persists.
 
 use std::collections::BTreeMap;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{LedgerKind, ReservationStatus};
+use billing_domain::entities::ReservationStatus;
+use billing_domain::ports::hold_rules::{SettlePlan, hold_entry, plan_settlement};
 use billing_domain::ports::{HoldOutcome, NewHold, ReservationOutcome, SettleReservation};
 use billing_domain::types::LedgerEntryId;
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use super::core::{Locked, NewEntry, has_due_holds, overflow, reservation_source, set_status};
+use super::core::{Locked, NewEntry, has_due_holds, set_status};
 use crate::convert::ts;
 use crate::convert_billing::{entry, reservation, reservation_row};
 use crate::dialect::write_transaction;
@@ -39,9 +39,7 @@ pub(crate) fn find_reservation(
 /// Due holds are judged against the new reservation's `created_at`.
 pub(crate) fn hold(conn: &mut AnyConnection, h: &NewHold) -> DbResult<HoldOutcome> {
     let r = &h.reservation;
-    if r.amount <= 0 {
-        return Err(Fail(RepoError::Other("a hold's amount is positive".into())));
-    }
+    let rule = hold_entry(r)?;
     let row = ReservationRow {
         status: ReservationStatus::Active.as_str().to_owned(),
         committed_amount: 0,
@@ -73,18 +71,7 @@ pub(crate) fn hold(conn: &mut AnyConnection, h: &NewHold) -> DbResult<HoldOutcom
             .execute(conn)?;
         let entry_row = locked.append(
             conn,
-            NewEntry {
-                id: h.entry_id.to_string(),
-                kind: LedgerKind::ReservationHold,
-                amount: 0,
-                held_delta: r.amount,
-                source_ref: reservation_source(&row.id, "hold"),
-                reservation_id: Some(row.id.clone()),
-                description: format!("hold {}", r.reference),
-                metadata: row.metadata.clone(),
-                actor: h.actor.clone(),
-                at: r.created_at,
-            },
+            NewEntry::for_hold(rule.clone(), h.entry_id.to_string(), &row, &h.actor, r.created_at),
         )?;
         Ok(HoldOutcome::Applied(
             reservation(row.clone())?,
@@ -110,69 +97,31 @@ pub(crate) fn settle(
         let Some(r) = find_reservation(conn, account, id)? else {
             return Ok(ReservationOutcome::NotFound);
         };
-        let status =
-            crate::convert::parse_enum(&r.status, "reservation status", ReservationStatus::parse)?;
-        if status != ReservationStatus::Active {
-            return Ok(match (status, how) {
-                (ReservationStatus::Committed, SettleReservation::Commit { .. })
-                | (ReservationStatus::Released, SettleReservation::Release) => {
-                    ReservationOutcome::AlreadySettled(reservation(r)?)
-                }
-                _ => ReservationOutcome::NotActive(reservation(r)?),
-            });
-        }
-        if r.expires_at.0 <= at {
-            return Ok(ReservationOutcome::NotActive(reservation(
+        match plan_settlement(&reservation(r.clone())?, how, at)? {
+            SettlePlan::Answer(answer) => Ok(answer.outcome(reservation(r)?)),
+            SettlePlan::Expire(_) => Ok(ReservationOutcome::NotActive(reservation(
                 locked.expire(conn, r, at)?,
-            )?));
+            )?)),
+            SettlePlan::Settle {
+                entry: rule,
+                status,
+                committed,
+            } => {
+                let before = locked.balance;
+                let entry_row = locked.append(
+                    conn,
+                    NewEntry::for_hold(rule, entry_id.to_string(), &r, actor, at),
+                )?;
+                // Spending a hold lowers the balance like a debit, so it can cross the
+                // threshold too.
+                locked.record_low_balance(conn, before, &entry_row)?;
+                let settled = set_status(conn, r, status, committed, at)?;
+                Ok(ReservationOutcome::Settled(
+                    reservation(settled)?,
+                    entry(entry_row)?,
+                ))
+            }
         }
-        let (kind, spent, new_status, what, verb) = match how {
-            SettleReservation::Commit { amount } if amount > r.amount => {
-                return Ok(ReservationOutcome::ExceedsHold(reservation(r)?));
-            }
-            SettleReservation::Commit { amount } if amount < 0 => {
-                return Err(Fail(RepoError::Other(
-                    "a commit amount is never negative".into(),
-                )));
-            }
-            SettleReservation::Commit { amount } => (
-                LedgerKind::ReservationCommit,
-                amount,
-                ReservationStatus::Committed,
-                "commit",
-                "committed",
-            ),
-            SettleReservation::Release => (
-                LedgerKind::ReservationRelease,
-                0,
-                ReservationStatus::Released,
-                "release",
-                "released",
-            ),
-        };
-        let before = locked.balance;
-        let entry_row = locked.append(
-            conn,
-            NewEntry {
-                id: entry_id.to_string(),
-                kind,
-                amount: spent.checked_neg().ok_or_else(overflow)?,
-                held_delta: r.amount.checked_neg().ok_or_else(overflow)?,
-                source_ref: reservation_source(&r.id, what),
-                reservation_id: Some(r.id.clone()),
-                description: format!("hold {} {verb}", r.reference),
-                metadata: r.metadata.clone(),
-                actor: actor.to_owned(),
-                at,
-            },
-        )?;
-        // Spending a hold lowers the balance like a debit, so it can cross the threshold too.
-        locked.record_low_balance(conn, before, &entry_row)?;
-        let settled = set_status(conn, r, new_status, spent, at)?;
-        Ok(ReservationOutcome::Settled(
-            reservation(settled)?,
-            entry(entry_row)?,
-        ))
     })
 }
 
