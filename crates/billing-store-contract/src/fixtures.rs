@@ -1,11 +1,12 @@
-//! Fixtures of the contract suite: a fixed clock and entities built the same way for every store.
+//! Fixtures of the contract suite: a fixed clock, entities built the same way for every store,
+//! and the few setup steps and reads many cases share.
 
 use billing_domain::entities::{
-    Account, ApiKey, ApiKeyScope, AuditEntry, CreditPackage, Invoice, InvoiceStatus, LedgerKind,
-    Metadata, Payment, PaymentMethodConfig, PaymentMethodKind, PaymentStatus, Refund, RefundStatus,
-    Reservation, ReservationStatus,
+    Account, ApiKey, ApiKeyScope, AuditEntry, CreditPackage, Invoice, InvoiceStatus, LedgerEntry,
+    LedgerKind, Metadata, OutboxEvent, Payment, PaymentMethodConfig, PaymentMethodKind,
+    PaymentStatus, Refund, RefundStatus, Reservation, ReservationStatus,
 };
-use billing_domain::ports::{NewHold, Posting, PostingMode};
+use billing_domain::ports::{AuditFilter, LedgerFilter, NewHold, Posting, PostingMode, PostingOutcome};
 use billing_domain::types::{
     AccountId, ApiKeyId, AuditEntryId, BoundedText, CreditPackageId, Credits, Currency, InvoiceId,
     LedgerEntryId, Money, PageRequest, PaymentId, PaymentMethodConfigId, RefundId, ReservationId,
@@ -13,6 +14,8 @@ use billing_domain::types::{
 };
 use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
+
+use crate::Harness;
 
 /// A fixed instant all tests start from.
 pub fn t0() -> OffsetDateTime {
@@ -246,13 +249,102 @@ pub fn refund(p: &Payment, when: OffsetDateTime) -> Refund {
     }
 }
 
+/// An invoice as finalized at `when`: pending, its total of 1900 due.
+pub fn finalized_invoice(account: &AccountId, when: OffsetDateTime) -> Invoice {
+    let mut inv = invoice(account, when, InvoiceStatus::Pending, None);
+    inv.finalized_at = Some(when);
+    inv.total = 1900;
+    inv.subtotal = 1900;
+    inv.amount_due = 1900;
+    inv
+}
+
 /// The entry and threshold flag of an applied posting; panics otherwise.
-pub fn applied(o: billing_domain::ports::PostingOutcome) -> (billing_domain::entities::LedgerEntry, bool) {
+pub fn applied(o: PostingOutcome) -> (LedgerEntry, bool) {
     match o {
-        billing_domain::ports::PostingOutcome::Applied {
+        PostingOutcome::Applied {
             entry,
             low_balance_crossed,
         } => (entry, low_balance_crossed),
         other => panic!("not applied: {other:?}"),
     }
+}
+
+/// Posts `p`; the store must not fail.
+pub async fn post(h: &Harness, p: &Posting) -> PostingOutcome {
+    h.repos.ledger.post(p).await.unwrap()
+}
+
+/// A payment of `account` created at `ms`, stored on a pending invoice of its own.
+pub async fn stored_payment(
+    h: &Harness,
+    account: &AccountId,
+    ms: i64,
+    method: PaymentMethodKind,
+    status: PaymentStatus,
+    reference: Option<&str>,
+) -> Payment {
+    let inv = invoice(account, at(ms), InvoiceStatus::Pending, None);
+    h.repos.invoices.insert(&inv).await.unwrap();
+    let p = payment(account, &inv.id, at(ms), method, status, reference);
+    h.repos.payments.insert(&p).await.unwrap();
+    p
+}
+
+/// The audit log, newest first (its first 100 entries).
+pub async fn audit_log(h: &Harness) -> Vec<AuditEntry> {
+    audit_where(h, AuditFilter::default()).await
+}
+
+/// The audit entries `filter` selects, newest first (the first 100).
+pub async fn audit_where(h: &Harness, filter: AuditFilter) -> Vec<AuditEntry> {
+    h.repos
+        .audit
+        .list(&filter, &page(100, None))
+        .await
+        .unwrap()
+        .data
+}
+
+/// How many audit entries there are (up to 100).
+pub async fn audit_count(h: &Harness) -> usize {
+    audit_log(h).await.len()
+}
+
+/// How many audit entries record `action` (up to 100).
+pub async fn audit_count_of(h: &Harness, action: &str) -> usize {
+    let filter = AuditFilter {
+        action: Some(action.into()),
+        ..AuditFilter::default()
+    };
+    audit_where(h, filter).await.len()
+}
+
+/// How many ledger entries of `kind` the account has (up to 100).
+pub async fn entries_of_kind(h: &Harness, account: &AccountId, kind: LedgerKind) -> usize {
+    let filter = LedgerFilter {
+        kinds: vec![kind],
+        ..LedgerFilter::default()
+    };
+    h.repos
+        .ledger
+        .list_entries(account, &filter, &page(100, None))
+        .await
+        .unwrap()
+        .data
+        .len()
+}
+
+/// The account's `credits.low_balance` events in the outbox, newest first.
+pub async fn low_balance_events(h: &Harness, account: &AccountId) -> Vec<OutboxEvent> {
+    h.repos
+        .outbox
+        .list(
+            Some(account.clone()),
+            Some("credits.low_balance".into()),
+            &page(100, None),
+        )
+        .await
+        .unwrap()
+        .data
 }

@@ -9,7 +9,7 @@
 //! call) and invoking the macro in one of its integration tests:
 //!
 //! ```ignore
-//! billing_store_contract::contract_suite!(memory, crate::fresh_memory_store());
+//! billing_store_contract::contract_suite!(memory, crate::fresh_memory_store(), property_cases = 200);
 //! ```
 //!
 //! which generates `memory::<area>::<case>` tests. Adding a port means adding its cases here
@@ -29,6 +29,7 @@ use billing_domain::types::AccountId;
 pub mod cases;
 #[allow(missing_docs)]
 pub mod fixtures;
+pub mod properties;
 
 /// What the suite needs of a store beyond its ports: a name for messages and a way to corrupt
 /// cached state, as a bad write to a database would, so `verify` has drift to find.
@@ -124,11 +125,12 @@ impl Harness {
 
 /// Generates `<store>::<area>::<case>` tests, each calling `cases::<area>::<case>` on a fresh
 /// harness built by `$harness` (an expression evaluated once per test, inside the generated
-/// module: use an absolute path such as `crate::fresh()`).
+/// module: use an absolute path such as `crate::fresh()`), and
+/// `<store>::properties::<property>` tests running `$cases` proptest cases each.
 #[macro_export]
 macro_rules! contract_suite {
-    ($store:ident, $harness:expr) => {
-        $crate::__contract_cases! { $store, $harness;
+    ($store:ident, $harness:expr, property_cases = $cases:expr) => {
+        $crate::__contract_cases! { $store, $harness, $cases;
             accounts {
                 insert_and_get_round_trip,
                 insert_creates_a_zero_balance,
@@ -279,8 +281,17 @@ macro_rules! contract_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __contract_cases {
-    ($store:ident, $harness:expr; $($area:ident { $($case:ident),* $(,)? })*) => {
+    ($store:ident, $harness:expr, $cases:expr; $($area:ident { $($case:ident),* $(,)? })*) => {
         mod $store {
+            mod properties {
+                #[test]
+                fn ledger_agrees_with_a_simple_model() {
+                    $crate::properties::ledger_model::ledger_agrees_with_a_simple_model(
+                        || $harness,
+                        $cases,
+                    );
+                }
+            }
             $(mod $area {
                 $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {

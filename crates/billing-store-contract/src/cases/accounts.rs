@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{BillingProfile, Metadata};
-use billing_domain::ports::AuditFilter;
-use billing_domain::types::{AccountId, Address, CountryCode, Email, TaxId, TaxIdKind};
-use time::OffsetDateTime;
+use billing_domain::entities::{Account, BillingProfile, Metadata};
+use billing_domain::types::{AccountId, Address, CountryCode, Email, Page, TaxId, TaxIdKind};
 
 use crate::Harness;
 use crate::fixtures::*;
@@ -53,79 +51,68 @@ pub async fn insert_creates_a_zero_balance(h: &Harness) {
     h.assert_no_drift().await;
 }
 
+async fn list(h: &Harness, limit: u32, after: Option<&Account>) -> Page<Account> {
+    let after = after.map(|a| a.id.as_str());
+    h.repos.accounts.list(&page(limit, after)).await.unwrap()
+}
+
 pub async fn list_pages_newest_first(h: &Harness) {
-    let mut ids = Vec::new();
+    let mut all = Vec::new();
     for i in 0..5 {
         let a = account_at(at(i * 10), None);
         h.repos.accounts.insert(&a).await.unwrap();
-        ids.push(a.id);
+        all.push(a);
     }
-    ids.reverse();
-    let p1 = h.repos.accounts.list(&page(2, None)).await.unwrap();
-    assert!(p1.has_more);
+    all.reverse();
+    let p1 = list(h, 2, None).await;
+    assert_eq!((p1.data, p1.has_more), (all[..2].to_vec(), true));
+    let p2 = list(h, 2, Some(&all[1])).await;
+    assert_eq!((p2.data, p2.has_more), (all[2..4].to_vec(), true));
+    let p3 = list(h, 2, Some(&all[3])).await;
+    assert_eq!((p3.data, p3.has_more), (all[4..].to_vec(), false));
+    let exact = list(h, 5, None).await;
     assert_eq!(
-        p1.data.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-        ids[..2]
+        (exact.data.len(), exact.has_more),
+        (5, false),
+        "a page that takes the rest exactly has no more"
     );
-    let p2 = h
-        .repos
-        .accounts
-        .list(&page(2, Some(ids[1].as_str())))
-        .await
-        .unwrap();
-    assert_eq!(
-        p2.data.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-        ids[2..4]
-    );
-    assert!(p2.has_more);
-    let p3 = h
-        .repos
-        .accounts
-        .list(&page(2, Some(ids[3].as_str())))
-        .await
-        .unwrap();
-    assert_eq!(p3.data.len(), 1);
-    assert!(!p3.has_more);
 }
 
 pub async fn update_writes_fields_and_audit_atomically(h: &Harness) {
-    let mut a = account_at(at(0), None);
+    let a = account_at(at(0), None);
     h.repos.accounts.insert(&a).await.unwrap();
-    a.name = text("Acme Inc");
-    a.external_id = Some(text("ext-9"));
-    a.billing_profile = Some(profile());
-    a.low_balance_threshold = Some(10);
-    a.updated_at = at(100);
+    let mut changed = a.clone();
+    changed.name = text("Acme Inc");
+    changed.external_id = Some(text("ext-9"));
+    changed.billing_profile = Some(profile());
+    changed.low_balance_threshold = Some(10);
+    changed.stripe_customer_id = Some("cus_1".into());
+    changed.updated_at = at(100);
+    changed.created_at = at(99);
     let entry = audit(at(100), "account.update", a.id.as_str());
     h.repos
         .accounts
-        .update(&a, Some(entry.clone()))
+        .update(&changed, Some(entry.clone()))
         .await
         .unwrap();
-    assert_eq!(h.repos.accounts.get(&a.id).await.unwrap(), Some(a.clone()));
-    let log = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(log.data, vec![entry]);
+    let stored = Account {
+        created_at: a.created_at,
+        ..changed.clone()
+    };
+    assert_eq!(
+        h.repos.accounts.get(&a.id).await.unwrap(),
+        Some(stored),
+        "every mutable field written; created_at is not mutable"
+    );
+    assert_eq!(audit_log(h).await, vec![entry]);
+    // Keeping its own external id is no conflict, and an update need not be audited.
+    h.repos.accounts.update(&changed, None).await.unwrap();
+    assert_eq!(audit_count(h).await, 1);
 
     // The threshold set through the account drives the ledger's low-balance event.
     h.grant(&a.id, 20).await;
-    let out = h
-        .repos
-        .ledger
-        .post(&posting(&a.id, -15, "debit:1", at(200)))
-        .await
-        .unwrap();
-    assert!(matches!(
-        out,
-        billing_domain::ports::PostingOutcome::Applied {
-            low_balance_crossed: true,
-            ..
-        }
-    ));
+    let (_, crossed) = applied(post(h, &posting(&a.id, -15, "debit:1", at(200))).await);
+    assert!(crossed);
 }
 
 pub async fn update_of_a_missing_account_is_not_found(h: &Harness) {
@@ -135,13 +122,7 @@ pub async fn update_of_a_missing_account_is_not_found(h: &Harness) {
         h.repos.accounts.update(&a, Some(entry)).await,
         Err(RepoError::NotFound)
     );
-    let log = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert!(log.data.is_empty(), "no audit entry without the change");
+    assert!(audit_log(h).await.is_empty(), "no audit entry without the change");
 }
 
 pub async fn external_id_is_unique(h: &Harness) {
@@ -167,21 +148,26 @@ pub async fn external_id_is_unique(h: &Harness) {
         "nothing half-written"
     );
     assert!(h.repos.ledger.balance(&b.id, at(2)).await.is_err());
+    // Accounts without an external id never conflict with each other.
+    for ms in [4, 5] {
+        h.repos.accounts.insert(&account_at(at(ms), None)).await.unwrap();
+    }
 
-    let mut c = account_at(at(2), Some("other"));
+    let c = account_at(at(2), Some("other"));
     h.repos.accounts.insert(&c).await.unwrap();
-    c.external_id = Some(text("same"));
-    c.updated_at = OffsetDateTime::from_unix_timestamp(1_790_000_100).unwrap();
+    let mut taken = c.clone();
+    taken.external_id = Some(text("same"));
+    taken.name = text("nope");
+    taken.updated_at = at(100_000);
     let entry = audit(at(3), "account.update", c.id.as_str());
     assert!(matches!(
-        h.repos.accounts.update(&c, Some(entry)).await,
+        h.repos.accounts.update(&taken, Some(entry)).await,
         Err(RepoError::Conflict(_))
     ));
-    let log = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert!(log.data.is_empty());
+    assert_eq!(
+        h.repos.accounts.get(&c.id).await.unwrap(),
+        Some(c),
+        "a refused update writes nothing"
+    );
+    assert!(audit_log(h).await.is_empty());
 }

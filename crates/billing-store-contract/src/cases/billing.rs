@@ -27,6 +27,38 @@ fn line(n: i64) -> InvoiceLine {
     }
 }
 
+/// The ids on a page of the invoices `f` selects, and whether more follow.
+async fn invoice_ids(
+    h: &Harness,
+    f: &InvoiceFilter,
+    limit: u32,
+    after: Option<&InvoiceId>,
+) -> (Vec<InvoiceId>, bool) {
+    let p = h
+        .repos
+        .invoices
+        .list(f, &page(limit, after.map(InvoiceId::as_str)))
+        .await
+        .unwrap();
+    (p.data.into_iter().map(|i| i.id).collect(), p.has_more)
+}
+
+/// The ids on a page of the payments `f` selects, and whether more follow.
+async fn payment_ids(
+    h: &Harness,
+    f: &PaymentFilter,
+    limit: u32,
+    after: Option<&PaymentId>,
+) -> (Vec<PaymentId>, bool) {
+    let p = h
+        .repos
+        .payments
+        .list(f, &page(limit, after.map(PaymentId::as_str)))
+        .await
+        .unwrap();
+    (p.data.into_iter().map(|p| p.id).collect(), p.has_more)
+}
+
 pub async fn invoice_insert_get_with_lines(h: &Harness) {
     let acct = h.account().await;
     let mut inv = invoice(
@@ -88,64 +120,67 @@ pub async fn invoice_list_filters_and_pages(h: &Harness) {
         h.repos.invoices.insert(&inv).await.unwrap();
         all.push(inv);
     }
-    let ids = |v: &[billing_domain::entities::Invoice]| {
-        v.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
-    };
-    let f = InvoiceFilter {
+    let id = |i: usize| all[i].id.clone();
+    let mine_paid = InvoiceFilter {
         account_id: Some(a.clone()),
         status: Some(InvoiceStatus::Paid),
         ..Default::default()
     };
-    let p = h.repos.invoices.list(&f, &page(10, None)).await.unwrap();
-    assert_eq!(ids(&p.data), vec![all[3].id.clone(), all[1].id.clone()]);
-    assert_eq!(p.data[0].lines, all[3].lines);
     let p = h
         .repos
         .invoices
-        .list(&InvoiceFilter::default(), &page(3, None))
+        .list(&mine_paid, &page(10, None))
         .await
         .unwrap();
+    assert_eq!(p.data, vec![all[3].clone(), all[1].clone()], "with their lines");
+    let mine = InvoiceFilter {
+        account_id: Some(a.clone()),
+        ..Default::default()
+    };
     assert_eq!(
-        (ids(&p.data), p.has_more),
-        (
-            vec![all[3].id.clone(), all[2].id.clone(), all[1].id.clone()],
-            true
-        )
+        invoice_ids(h, &mine, 10, None).await,
+        (vec![id(3), id(1), id(0)], false)
     );
-    let p = h
-        .repos
-        .invoices
-        .list(
-            &InvoiceFilter::default(),
-            &page(3, Some(all[1].id.as_str())),
-        )
-        .await
-        .unwrap();
-    assert_eq!((ids(&p.data), p.has_more), (vec![all[0].id.clone()], false));
-    let f = InvoiceFilter {
+    let paid = InvoiceFilter {
+        status: Some(InvoiceStatus::Paid),
+        ..Default::default()
+    };
+    assert_eq!(
+        invoice_ids(h, &paid, 10, None).await,
+        (vec![id(3), id(2), id(1)], false)
+    );
+    let everything = InvoiceFilter::default();
+    assert_eq!(
+        invoice_ids(h, &everything, 3, None).await,
+        (vec![id(3), id(2), id(1)], true)
+    );
+    assert_eq!(
+        invoice_ids(h, &everything, 3, Some(&all[1].id)).await,
+        (vec![id(0)], false)
+    );
+    let window = InvoiceFilter {
         from: Some(at(100)),
         to: Some(at(300)),
         ..Default::default()
     };
     assert_eq!(
-        ids(&h
-            .repos
-            .invoices
-            .list(&f, &page(10, None))
-            .await
-            .unwrap()
-            .data),
-        vec![all[2].id.clone(), all[1].id.clone()]
+        invoice_ids(h, &window, 10, None).await,
+        (vec![id(2), id(1)], false),
+        "from inclusive, to exclusive"
     );
 }
 
-pub async fn invoice_number_is_unique(h: &Harness) {
+pub async fn invoice_ids_and_numbers_are_unique(h: &Harness) {
     let a = h.account().await;
-    h.repos
-        .invoices
-        .insert(&invoice(&a, at(1), InvoiceStatus::Pending, Some("INV-1")))
-        .await
-        .unwrap();
+    let first = invoice(&a, at(1), InvoiceStatus::Pending, Some("INV-1"));
+    h.repos.invoices.insert(&first).await.unwrap();
+    assert!(
+        matches!(
+            h.repos.invoices.insert(&first).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "same id"
+    );
     let mut dup = invoice(&a, at(2), InvoiceStatus::Pending, Some("INV-1"));
     dup.lines = vec![line(1)];
     assert!(matches!(
@@ -158,13 +193,11 @@ pub async fn invoice_number_is_unique(h: &Harness) {
 pub async fn payment_insert_get_list_filters(h: &Harness) {
     let a = h.account().await;
     let b = h.account().await;
-    let inv_a = invoice(&a, at(0), InvoiceStatus::Pending, None);
-    let inv_b = invoice(&b, at(0), InvoiceStatus::Pending, None);
-    h.repos.invoices.insert(&inv_a).await.unwrap();
-    h.repos.invoices.insert(&inv_b).await.unwrap();
+    let inv_a = h.invoice(&a).await;
+    let inv_b = h.invoice(&b).await;
     let mut p1 = payment(
         &a,
-        &inv_a.id,
+        &inv_a,
         at(10),
         PaymentMethodKind::Stripe,
         PaymentStatus::Processing,
@@ -180,23 +213,10 @@ pub async fn payment_insert_get_list_filters(h: &Harness) {
         actor: "stripe".into(),
         note: Some("checkout".into()),
     }];
-    let mut p2 = payment(
-        &a,
-        &inv_a.id,
-        at(20),
-        PaymentMethodKind::BankTransfer,
-        PaymentStatus::AwaitingTransfer,
-        Some("REF-1"),
-    );
+    let transfer = PaymentMethodKind::BankTransfer;
+    let mut p2 = payment(&a, &inv_a, at(20), transfer, PaymentStatus::AwaitingTransfer, Some("REF-1"));
     p2.expires_at = Some(at(1_000_000));
-    let p3 = payment(
-        &b,
-        &inv_b.id,
-        at(30),
-        PaymentMethodKind::BankTransfer,
-        PaymentStatus::AwaitingTransfer,
-        Some("REF-2"),
-    );
+    let p3 = payment(&b, &inv_b, at(30), transfer, PaymentStatus::AwaitingTransfer, Some("REF-2"));
     for p in [&p1, &p2, &p3] {
         h.repos.payments.insert(p).await.unwrap();
     }
@@ -212,75 +232,51 @@ pub async fn payment_insert_get_list_filters(h: &Harness) {
             .unwrap(),
         None
     );
-    let ids =
-        |v: Vec<billing_domain::entities::Payment>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
-    let newest = h
-        .repos
-        .payments
-        .list(&PaymentFilter::default(), &page(2, None))
-        .await
-        .unwrap();
-    assert!(newest.has_more);
-    assert_eq!(ids(newest.data), vec![p3.id.clone(), p2.id.clone()]);
+    let (p1, p2, p3) = (p1.id, p2.id, p3.id);
+    assert_eq!(
+        payment_ids(h, &PaymentFilter::default(), 2, None).await,
+        (vec![p3.clone(), p2.clone()], true),
+        "newest first"
+    );
     let queue = PaymentFilter {
-        method: Some(PaymentMethodKind::BankTransfer),
+        method: Some(transfer),
         status: Some(PaymentStatus::AwaitingTransfer),
         oldest_first: true,
         ..Default::default()
     };
-    let q1 = h.repos.payments.list(&queue, &page(1, None)).await.unwrap();
-    assert_eq!((ids(q1.data), q1.has_more), (vec![p2.id.clone()], true));
-    let q2 = h
-        .repos
-        .payments
-        .list(&queue, &page(1, Some(p2.id.as_str())))
-        .await
-        .unwrap();
-    assert_eq!((ids(q2.data), q2.has_more), (vec![p3.id.clone()], false));
+    assert_eq!(
+        payment_ids(h, &queue, 1, None).await,
+        (vec![p2.clone()], true)
+    );
+    assert_eq!(
+        payment_ids(h, &queue, 1, Some(&p2)).await,
+        (vec![p3.clone()], false)
+    );
     let mine = PaymentFilter {
         account_id: Some(a),
-        from: Some(at(15)),
+        from: Some(at(20)),
         ..Default::default()
     };
     assert_eq!(
-        ids(h
-            .repos
-            .payments
-            .list(&mine, &page(10, None))
-            .await
-            .unwrap()
-            .data),
-        vec![p2.id.clone()]
+        payment_ids(h, &mine, 10, None).await,
+        (vec![p2], false),
+        "from is inclusive"
     );
     let early = PaymentFilter {
         to: Some(at(20)),
         ..Default::default()
     };
     assert_eq!(
-        ids(h
-            .repos
-            .payments
-            .list(&early, &page(10, None))
-            .await
-            .unwrap()
-            .data),
-        vec![p1.id.clone()]
+        payment_ids(h, &early, 10, None).await,
+        (vec![p1], false),
+        "to is exclusive"
     );
 }
 
-pub async fn payment_reference_lookup_and_uniqueness(h: &Harness) {
+pub async fn payment_ids_and_references_are_unique(h: &Harness) {
     let a = h.account().await;
-    let inv = invoice(&a, at(0), InvoiceStatus::Pending, None);
-    h.repos.invoices.insert(&inv).await.unwrap();
-    let p = payment(
-        &a,
-        &inv.id,
-        at(1),
-        PaymentMethodKind::LocalWallet,
-        PaymentStatus::AwaitingTransfer,
-        Some("W-7"),
-    );
-    h.repos.payments.insert(&p).await.unwrap();
+    let wallet = PaymentMethodKind::LocalWallet;
+    let p = stored_payment(h, &a, 1, wallet, PaymentStatus::AwaitingTransfer, Some("W-7")).await;
     assert_eq!(
         h.repos.payments.find_by_reference("W-7").await.unwrap(),
         Some(p.clone())
@@ -289,26 +285,24 @@ pub async fn payment_reference_lookup_and_uniqueness(h: &Harness) {
         h.repos.payments.find_by_reference("W-8").await.unwrap(),
         None
     );
-    let dup = payment(
-        &a,
-        &inv.id,
-        at(2),
-        PaymentMethodKind::LocalWallet,
-        PaymentStatus::AwaitingTransfer,
-        Some("W-7"),
+    assert!(
+        matches!(
+            h.repos.payments.insert(&p).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "same id"
     );
-    assert!(matches!(
-        h.repos.payments.insert(&dup).await,
-        Err(RepoError::Conflict(_))
-    ));
-    let orphan = payment(
-        &a,
-        &InvoiceId::generate(at(3)),
-        at(3),
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Pending,
-        None,
+    let transfer = PaymentMethodKind::BankTransfer;
+    let dup = payment(&a, &p.invoice_id, at(2), transfer, PaymentStatus::AwaitingTransfer, Some("W-7"));
+    assert!(
+        matches!(
+            h.repos.payments.insert(&dup).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "a reference is unique across methods"
     );
+    let stripe = PaymentMethodKind::Stripe;
+    let orphan = payment(&a, &InvoiceId::generate(at(3)), at(3), stripe, PaymentStatus::Pending, None);
     assert_eq!(
         h.repos.payments.insert(&orphan).await,
         Err(RepoError::NotFound),
@@ -316,19 +310,10 @@ pub async fn payment_reference_lookup_and_uniqueness(h: &Harness) {
     );
 }
 
-pub async fn refunds_insert_and_list(h: &Harness) {
+pub async fn refunds_insert_once_and_list_oldest_first(h: &Harness) {
     let a = h.account().await;
-    let inv = invoice(&a, at(0), InvoiceStatus::Paid, None);
-    h.repos.invoices.insert(&inv).await.unwrap();
-    let p = payment(
-        &a,
-        &inv.id,
-        at(1),
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Succeeded,
-        None,
-    );
-    h.repos.payments.insert(&p).await.unwrap();
+    let (stripe, succeeded) = (PaymentMethodKind::Stripe, PaymentStatus::Succeeded);
+    let p = stored_payment(h, &a, 1, stripe, succeeded, None).await;
     let r1 = refund(&p, at(10));
     let mut r2 = refund(&p, at(20));
     r2.gateway_refund_id = Some("re_123".into());
@@ -336,6 +321,13 @@ pub async fn refunds_insert_and_list(h: &Harness) {
     r2.credits_deficit = 10;
     h.repos.payments.insert_refund(&r2).await.unwrap();
     h.repos.payments.insert_refund(&r1).await.unwrap();
+    assert!(
+        matches!(
+            h.repos.payments.insert_refund(&r1).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "same id"
+    );
     assert_eq!(
         h.repos.payments.refunds_of(&p.id).await.unwrap(),
         vec![r1, r2]
@@ -356,19 +348,10 @@ pub async fn refunds_insert_and_list(h: &Harness) {
     );
 }
 
-pub async fn proof_files_round_trip(h: &Harness) {
+pub async fn proof_files_round_trip_once(h: &Harness) {
     let a = h.account().await;
-    let inv = invoice(&a, at(0), InvoiceStatus::Pending, None);
-    h.repos.invoices.insert(&inv).await.unwrap();
-    let p = payment(
-        &a,
-        &inv.id,
-        at(1),
-        PaymentMethodKind::BankTransfer,
-        PaymentStatus::AwaitingTransfer,
-        Some("R-1"),
-    );
-    h.repos.payments.insert(&p).await.unwrap();
+    let (transfer, awaiting) = (PaymentMethodKind::BankTransfer, PaymentStatus::AwaitingTransfer);
+    let p = stored_payment(h, &a, 1, transfer, awaiting, Some("R-1")).await;
     let file = ProofFile {
         id: FileId::generate(at(2)),
         payment_id: p.id.clone(),
@@ -379,6 +362,13 @@ pub async fn proof_files_round_trip(h: &Harness) {
         created_at: at(2),
     };
     h.repos.payments.save_proof(&file).await.unwrap();
+    assert!(
+        matches!(
+            h.repos.payments.save_proof(&file).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "same id"
+    );
     assert_eq!(
         h.repos.payments.get_proof(&file.id).await.unwrap(),
         Some(file.clone())

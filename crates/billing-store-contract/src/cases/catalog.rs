@@ -1,37 +1,30 @@
 //! CreditPackageRepository and PaymentMethodConfigRepository.
 
 use billing_domain::RepoError;
-use billing_domain::entities::{AmountLimit, BankDetails, PaymentMethodKind};
-use billing_domain::ports::AuditFilter;
+use billing_domain::entities::{
+    AmountLimit, BankDetails, CreditPackage, PaymentMethodConfig, PaymentMethodKind,
+};
 use billing_domain::types::{CountryCode, Currency, PaymentMethodConfigId, Slug};
 use rust_decimal::Decimal;
 
 use crate::Harness;
 use crate::fixtures::*;
 
-async fn audit_count(h: &Harness) -> usize {
-    h.repos
-        .audit
-        .list(&AuditFilter::default(), &page(100, None))
-        .await
-        .unwrap()
-        .data
-        .len()
+async fn insert_package(h: &Harness, p: &CreditPackage, ms: i64) -> Result<(), RepoError> {
+    let entry = audit(at(ms), "credit_package.create", p.id.as_str());
+    h.repos.packages.insert(p, &entry).await
+}
+
+async fn update_package(h: &Harness, p: &CreditPackage, ms: i64) -> Result<(), RepoError> {
+    let entry = audit(at(ms), "credit_package.update", p.id.as_str());
+    h.repos.packages.update(p, &entry).await
 }
 
 pub async fn package_insert_get_update_list(h: &Harness) {
     let a = package(at(0), "starter", true);
     let b = package(at(1), "legacy", false);
-    h.repos
-        .packages
-        .insert(&a, &audit(at(0), "credit_package.create", a.id.as_str()))
-        .await
-        .unwrap();
-    h.repos
-        .packages
-        .insert(&b, &audit(at(1), "credit_package.create", b.id.as_str()))
-        .await
-        .unwrap();
+    insert_package(h, &a, 0).await.unwrap();
+    insert_package(h, &b, 1).await.unwrap();
     let got = h.repos.packages.get(&a.id).await.unwrap().unwrap();
     assert_eq!(got, a);
     assert_eq!(got.discount_percent.to_string(), "12.5");
@@ -42,20 +35,12 @@ pub async fn package_insert_get_update_list(h: &Harness) {
     a2.stripe_price_id = None;
     a2.active = false;
     a2.updated_at = at(50);
-    h.repos
-        .packages
-        .update(&a2, &audit(at(50), "credit_package.update", a.id.as_str()))
-        .await
-        .unwrap();
+    update_package(h, &a2, 50).await.unwrap();
     assert_eq!(h.repos.packages.get(&a.id).await.unwrap(), Some(a2.clone()));
 
     let mut b2 = b.clone();
     b2.active = true;
-    h.repos
-        .packages
-        .update(&b2, &audit(at(51), "credit_package.update", b.id.as_str()))
-        .await
-        .unwrap();
+    update_package(h, &b2, 51).await.unwrap();
     assert_eq!(
         h.repos.packages.list(false).await.unwrap(),
         vec![a2, b2.clone()]
@@ -66,33 +51,17 @@ pub async fn package_insert_get_update_list(h: &Harness) {
 
 pub async fn package_slug_conflict_writes_nothing(h: &Harness) {
     let a = package(at(0), "pro", true);
-    h.repos
-        .packages
-        .insert(&a, &audit(at(0), "credit_package.create", a.id.as_str()))
-        .await
-        .unwrap();
+    insert_package(h, &a, 0).await.unwrap();
     let b = package(at(1), "pro", true);
-    let r = h
-        .repos
-        .packages
-        .insert(&b, &audit(at(1), "credit_package.create", b.id.as_str()))
-        .await;
+    let r = insert_package(h, &b, 1).await;
     assert!(matches!(r, Err(RepoError::Conflict(_))), "{r:?}");
     assert_eq!(h.repos.packages.get(&b.id).await.unwrap(), None);
 
     let c = package(at(2), "team", true);
-    h.repos
-        .packages
-        .insert(&c, &audit(at(2), "credit_package.create", c.id.as_str()))
-        .await
-        .unwrap();
+    insert_package(h, &c, 2).await.unwrap();
     let mut c2 = c.clone();
     c2.slug = Slug::new("pro", "slug").unwrap();
-    let r = h
-        .repos
-        .packages
-        .update(&c2, &audit(at(3), "credit_package.update", c.id.as_str()))
-        .await;
+    let r = update_package(h, &c2, 3).await;
     assert!(matches!(r, Err(RepoError::Conflict(_))));
     assert_eq!(h.repos.packages.get(&c.id).await.unwrap(), Some(c));
     assert_eq!(
@@ -104,16 +73,11 @@ pub async fn package_slug_conflict_writes_nothing(h: &Harness) {
 
 pub async fn package_update_of_missing_is_not_found(h: &Harness) {
     let a = package(at(0), "ghost", true);
-    let r = h
-        .repos
-        .packages
-        .update(&a, &audit(at(0), "credit_package.update", a.id.as_str()))
-        .await;
-    assert_eq!(r, Err(RepoError::NotFound));
+    assert_eq!(update_package(h, &a, 0).await, Err(RepoError::NotFound));
     assert_eq!(audit_count(h).await, 0);
 }
 
-pub async fn config_crud_with_audit(h: &Harness) {
+fn bank_config() -> PaymentMethodConfig {
     let mut bank = method_config(at(0));
     bank.country = Some(CountryCode::parse("KE").unwrap());
     bank.method = PaymentMethodKind::BankTransfer;
@@ -133,20 +97,26 @@ pub async fn config_crud_with_audit(h: &Harness) {
         min: Some(500),
         max: None,
     }];
-    let card = method_config(at(1));
+    bank
+}
+
+pub async fn config_crud_with_audit(h: &Harness) {
+    let configs = &h.repos.payment_methods;
+    let (bank, card) = (bank_config(), method_config(at(1)));
+    let create = |c: &PaymentMethodConfig| audit(at(2), "payment_method.create", c.id.as_str());
     for c in [&bank, &card] {
-        h.repos
-            .payment_methods
-            .insert(c, &audit(at(2), "payment_method.create", c.id.as_str()))
-            .await
-            .unwrap();
+        configs.insert(c, &create(c)).await.unwrap();
     }
-    assert_eq!(
-        h.repos.payment_methods.get(&bank.id).await.unwrap(),
-        Some(bank.clone())
+    assert!(
+        matches!(
+            configs.insert(&card, &create(&card)).await,
+            Err(RepoError::Conflict(_))
+        ),
+        "same id"
     );
+    assert_eq!(configs.get(&bank.id).await.unwrap(), Some(bank.clone()));
     assert_eq!(
-        h.repos.payment_methods.list().await.unwrap(),
+        configs.list().await.unwrap(),
         vec![bank.clone(), card.clone()]
     );
 
@@ -154,47 +124,28 @@ pub async fn config_crud_with_audit(h: &Harness) {
     card2.enabled = false;
     card2.sort_order = 7;
     card2.updated_at = at(10);
-    h.repos
-        .payment_methods
-        .update(
-            &card2,
-            &audit(at(10), "payment_method.update", card.id.as_str()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        h.repos.payment_methods.get(&card.id).await.unwrap(),
-        Some(card2)
-    );
+    let update = |ms, c: &PaymentMethodConfig| audit(at(ms), "payment_method.update", c.id.as_str());
+    configs.update(&card2, &update(10, &card)).await.unwrap();
+    assert_eq!(configs.get(&card.id).await.unwrap(), Some(card2.clone()));
 
-    h.repos
-        .payment_methods
-        .delete(
-            &bank.id,
-            &audit(at(11), "payment_method.delete", bank.id.as_str()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(h.repos.payment_methods.get(&bank.id).await.unwrap(), None);
+    let delete = |ms, id: &PaymentMethodConfigId| audit(at(ms), "payment_method.delete", id.as_str());
+    configs.delete(&bank.id, &delete(11, &bank.id)).await.unwrap();
+    assert_eq!(configs.get(&bank.id).await.unwrap(), None);
+    assert_eq!(
+        configs.delete(&bank.id, &delete(12, &bank.id)).await,
+        Err(RepoError::NotFound),
+        "deleted twice"
+    );
     let missing = PaymentMethodConfigId::generate(at(12));
-    let del = h
-        .repos
-        .payment_methods
-        .delete(
-            &missing,
-            &audit(at(12), "payment_method.delete", missing.as_str()),
-        )
-        .await;
-    assert_eq!(del, Err(RepoError::NotFound));
-    let upd = h
-        .repos
-        .payment_methods
-        .update(
-            &bank,
-            &audit(at(13), "payment_method.update", bank.id.as_str()),
-        )
-        .await;
-    assert_eq!(upd, Err(RepoError::NotFound));
-    assert_eq!(h.repos.payment_methods.list().await.unwrap().len(), 1);
-    assert_eq!(audit_count(h).await, 4);
+    assert_eq!(
+        configs.delete(&missing, &delete(12, &missing)).await,
+        Err(RepoError::NotFound)
+    );
+    assert_eq!(
+        configs.update(&bank, &update(13, &bank)).await,
+        Err(RepoError::NotFound)
+    );
+    assert_eq!(configs.list().await.unwrap(), vec![card2]);
+    assert_eq!(audit_count(h).await, 4, "only the writes that happened");
+    assert_eq!(audit_count_of(h, "payment_method.delete").await, 1);
 }

@@ -6,7 +6,7 @@ use crate::fixtures::*;
 use billing_domain::entities::{InvoiceStatus, PaymentMethodKind, PaymentStatus, ProofFile};
 use billing_domain::error::RepoError;
 use billing_domain::ports::{InvoiceFilter, PaymentFilter};
-use billing_domain::types::{AccountId, FileId, InvoiceId, PaymentId};
+use billing_domain::types::{FileId, InvoiceId, PaymentId};
 
 pub async fn invoices_insert_get_filter_and_page(h: &Harness) {
     let r = &h.repos;

@@ -1,21 +1,21 @@
-//! Property test of the memory ledger against a plain model: an `i64` balance and a map of
+//! Property test of a store's ledger against a plain model: an `i64` balance and a map of
 //! holds. Random sequences of grants, debits (exact and up-to-available), holds, commits,
 //! releases, clock advances, sweeps and balance reads; after every step the store must agree
 //! with the model on balance, held, available, every reservation's state and the outcome of
 //! the step, and `verify()` must find no drift.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
 
-use super::test_support::*;
-use crate::entities::ReservationStatus;
-use crate::ports::{
+use crate::Harness;
+use crate::fixtures::*;
+use billing_domain::entities::ReservationStatus;
+use billing_domain::ports::{
     HoldOutcome, PostingMode, PostingOutcome, Repositories, ReservationOutcome, SettleReservation,
 };
-use crate::types::{AccountId, LedgerEntryId, ReservationId};
+use billing_domain::types::{AccountId, LedgerEntryId, ReservationId};
 
 const THRESHOLD: i64 = 50;
 
@@ -310,22 +310,30 @@ async fn check(r: &Repositories, a: &AccountId, m: &Model) {
     assert_eq!(r.ledger.verify().await.unwrap(), (vec![], 1));
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
-
-    #[test]
-    fn the_ledger_agrees_with_a_simple_model(ops in prop::collection::vec(op(), 1..60)) {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// Runs `cases` random op sequences (1–59 ops each), each on a fresh store from `fresh`,
+/// checking the store against the model after every step.
+pub fn ledger_agrees_with_a_simple_model(fresh: fn() -> Harness, cases: u32) {
+    let config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(ops in prop::collection::vec(op(), 1..60))| {
+        let h = fresh();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
-            let r = repos();
-            let a = new_account(&r).await;
+            let r = &h.repos;
+            let a = h.account().await;
             r.ledger.set_low_balance_threshold(&a, Some(THRESHOLD)).await.unwrap();
             let mut m = Model::default();
             let mut now = t0() + Duration::seconds(1);
             for (i, op) in ops.iter().enumerate() {
-                step(&r, &a, &mut m, &mut now, i, op).await;
-                check(&r, &a, &m).await;
+                step(r, &a, &mut m, &mut now, i, op).await;
+                check(r, &a, &m).await;
             }
         });
-    }
+    });
 }
