@@ -76,7 +76,7 @@ pub enum BillingError {
     /// A state machine refused a transition (HTTP 409).
     #[error("{entity} cannot go from {from} to {to}")]
     InvalidTransition {
-        /// `invoice` or `payment`.
+        /// `invoice`, `payment` or `subscription`.
         entity: &'static str,
         /// Current state.
         from: String,

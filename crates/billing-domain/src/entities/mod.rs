@@ -11,7 +11,9 @@ pub mod metadata;
 pub mod outbox;
 pub mod payment;
 pub mod payment_method;
+pub mod plan;
 pub mod principal;
+pub mod subscription;
 
 pub use account::{Account, BillingProfile};
 pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};
@@ -29,6 +31,8 @@ pub use payment::{
 pub use payment_method::{
     AmountLimit, BankDetails, PaymentMethodConfig, PaymentMethodKind, WalletDetails,
 };
+pub use plan::{DunningPolicy, FinalAction, Plan};
 pub use principal::Principal;
+pub use subscription::{CollectionMethod, Subscription, SubscriptionStatus};
 pub mod webhook_event;
 pub use webhook_event::WebhookEvent;

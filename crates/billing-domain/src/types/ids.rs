@@ -124,6 +124,10 @@ prefixed_id!(/// Stored gateway webhook id.
     WebhookEventId, "whe", "webhook event");
 prefixed_id!(/// Uploaded file id (proofs of payment).
     FileId, "file", "file");
+prefixed_id!(/// Subscription plan id.
+    PlanId, "plan", "plan");
+prefixed_id!(/// Subscription id.
+    SubscriptionId, "sub", "subscription");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
