@@ -52,6 +52,13 @@ pub(crate) fn to_opt_json<T: Serialize>(value: Option<&T>, what: &str) -> DbResu
     value.map(|v| to_json(v, what)).transpose()
 }
 
+/// Parses a stored price list (JSON array of `{"amount", "currency"}`), checking it again.
+pub(crate) fn price_list(json: &str) -> DbResult<billing_domain::types::PriceList> {
+    let prices: Vec<Money> = from_json(json, "prices")?;
+    billing_domain::types::PriceList::new(prices)
+        .ok_or_else(|| corrupt("prices", "empty, negative or a currency twice"))
+}
+
 /// Parses a stored currency code.
 pub(crate) fn currency(code: &str) -> DbResult<Currency> {
     Currency::parse(code).map_err(|e| corrupt("currency", e))
@@ -112,8 +119,7 @@ pub(crate) fn package_row(p: &CreditPackage) -> DbResult<PackageRow> {
         slug: p.slug.to_string(),
         description: p.description.as_ref().map(ToString::to_string),
         credits: p.credits.get(),
-        price_amount: p.price.amount,
-        currency: p.price.currency.code().to_owned(),
+        prices: to_json(&billing_domain::types::PriceList::single(p.price), "prices")?,
         discount_bps: discount_bps(p.discount_percent)?,
         featured: p.featured,
         active: p.active,
@@ -126,14 +132,14 @@ pub(crate) fn package_row(p: &CreditPackage) -> DbResult<PackageRow> {
 }
 
 pub(crate) fn package(r: PackageRow) -> DbResult<CreditPackage> {
-    let c = currency(&r.currency)?;
+    let prices = price_list(&r.prices)?;
     Ok(CreditPackage {
         id: CreditPackageId::from_trusted(r.id),
         name: text(&r.name, "package name")?,
         slug: Slug::new(&r.slug, "slug").map_err(|e| corrupt("slug", e))?,
         description: opt_text(r.description.as_deref(), "package description")?,
         credits: Credits::new(r.credits, "credits").map_err(|e| corrupt("credits", e))?,
-        price: Money::new(r.price_amount, c, "price").map_err(|e| corrupt("price", e))?,
+        price: prices.first(),
         discount_percent: rust_decimal::Decimal::new(i64::from(r.discount_bps), 2).normalize(),
         featured: r.featured,
         active: r.active,

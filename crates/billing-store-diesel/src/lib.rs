@@ -62,6 +62,7 @@
 
 mod convert;
 mod convert_billing;
+mod convert_plans;
 mod dialect;
 mod error;
 mod pool;
@@ -126,6 +127,7 @@ impl Store {
             accounts: Arc::new(repo::accounts::AccountRepo(db.clone())),
             packages: Arc::new(repo::catalog::PackageRepo(db.clone())),
             payment_methods: Arc::new(repo::catalog::ConfigRepo(db.clone())),
+            plans: Arc::new(repo::plans::PlanRepo(db.clone())),
             api_keys: Arc::new(repo::api_keys::ApiKeyRepo(db.clone())),
             idempotency: Arc::new(repo::idempotency::IdempotencyRepo(db.clone())),
             ledger: Arc::new(repo::ledger::LedgerRepo::new(db.clone())),

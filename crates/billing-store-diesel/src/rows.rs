@@ -76,13 +76,41 @@ pub(crate) struct PackageRow {
     pub slug: String,
     pub description: Option<String>,
     pub credits: i64,
-    pub price_amount: i64,
-    pub currency: String,
+    /// JSON array of `{"amount", "currency"}`.
+    pub prices: String,
     pub discount_bps: i32,
     pub featured: bool,
     pub active: bool,
     pub sort_order: i32,
     pub stripe_price_id: Option<String>,
+    pub paypal_product_id: Option<String>,
+    pub created_at: UtcDateTime,
+    pub updated_at: UtcDateTime,
+}
+
+/// `plans`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = plans)]
+pub(crate) struct PlanRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    /// JSON array of `{"amount", "currency"}`.
+    pub prices: String,
+    pub interval_unit: String,
+    pub interval_count: i32,
+    pub credits_per_period: i64,
+    /// JSON array of feature keys.
+    pub features: String,
+    pub trial_days: i32,
+    /// JSON array of days.
+    pub retry_days: String,
+    pub final_action: String,
+    pub active: bool,
+    pub featured: bool,
+    pub sort_order: i32,
+    pub stripe_product_id: Option<String>,
     pub paypal_product_id: Option<String>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,

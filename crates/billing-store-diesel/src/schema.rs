@@ -81,13 +81,39 @@ diesel::table! {
         slug -> Text,
         description -> Nullable<Text>,
         credits -> BigInt,
-        price_amount -> BigInt,
-        currency -> Text,
+        prices -> Text,
         discount_bps -> Integer,
         featured -> Bool,
         active -> Bool,
         sort_order -> Integer,
         stripe_price_id -> Nullable<Text>,
+        paypal_product_id -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    plans (id) {
+        id -> Text,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        prices -> Text,
+        interval_unit -> Text,
+        interval_count -> Integer,
+        credits_per_period -> BigInt,
+        features -> Text,
+        trial_days -> Integer,
+        retry_days -> Text,
+        final_action -> Text,
+        active -> Bool,
+        featured -> Bool,
+        sort_order -> Integer,
+        stripe_product_id -> Nullable<Text>,
         paypal_product_id -> Nullable<Text>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
@@ -332,6 +358,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_entries,
     reservations,
     credit_packages,
+    plans,
     payment_method_configs,
     api_keys,
     idempotency_keys,

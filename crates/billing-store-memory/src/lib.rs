@@ -24,6 +24,7 @@ mod ledger;
 mod outbox;
 mod payment_change;
 mod payment_flow;
+mod plans;
 mod reservations;
 mod state;
 mod webhooks;
@@ -112,6 +113,7 @@ impl MemoryStore {
             accounts: Arc::new(accounts::MemoryAccounts(s.clone())),
             packages: Arc::new(catalog::MemoryCreditPackages(s.clone())),
             payment_methods: Arc::new(catalog::MemoryPaymentMethodConfigs(s.clone())),
+            plans: Arc::new(plans::MemoryPlans(s.clone())),
             api_keys: Arc::new(api_keys::MemoryApiKeys(s.clone())),
             idempotency: Arc::new(idempotency::MemoryIdempotency(s.clone())),
             ledger: Arc::new(ledger::MemoryLedger(s.clone())),

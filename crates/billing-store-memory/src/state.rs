@@ -39,6 +39,7 @@ pub(crate) struct State {
     pub entry_ids: HashSet<LedgerEntryId>,
     pub reservation_ids: HashSet<ReservationId>,
     pub packages: BTreeMap<CreditPackageId, CreditPackage>,
+    pub plans: BTreeMap<billing_domain::types::PlanId, billing_domain::entities::Plan>,
     pub payment_methods: BTreeMap<PaymentMethodConfigId, PaymentMethodConfig>,
     pub api_keys: BTreeMap<ApiKeyId, ApiKey>,
     pub idempotency: HashMap<(String, String), IdempotencyRecord>,

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
 pub mod payment_flow;
+pub mod plans;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use payment_flow::{
     InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard,
     RefundUpdate, RetryBackoff,
 };
+pub use plans::PlanRepository;
 pub use webhooks::{RecordOutcome, WebhookEventRepository};
 
 use crate::error::RepoError;
@@ -59,6 +61,8 @@ pub struct Repositories {
     pub packages: Arc<dyn CreditPackageRepository>,
     /// Payment method configs.
     pub payment_methods: Arc<dyn PaymentMethodConfigRepository>,
+    /// Subscription plans.
+    pub plans: Arc<dyn PlanRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Idempotency records.

@@ -41,6 +41,7 @@ impl Mocks {
             accounts: Arc::new(self.accounts),
             packages: Arc::new(self.packages),
             payment_methods: Arc::new(MockPaymentMethodConfigRepository::new()),
+            plans: Arc::new(billing_domain::ports::plans::MockPlanRepository::new()),
             api_keys: Arc::new(self.api_keys),
             idempotency: Arc::new(MockIdempotencyRepository::new()),
             ledger: Arc::new(self.ledger),

@@ -12,6 +12,7 @@ pub(crate) mod ledger;
 pub(crate) mod outbox;
 pub(crate) mod payment_change;
 pub(crate) mod payment_flow;
+pub(crate) mod plans;
 pub(crate) mod reconcile;
 pub(crate) mod webhooks;
 
