@@ -27,6 +27,7 @@ mod openapi;
 mod operations;
 mod payment_errors;
 mod payment_methods;
+mod plans;
 mod purchases;
 mod refund_failures;
 mod refunds;

@@ -28,6 +28,7 @@ Every POST accepts an `Idempotency-Key` header. Lists use cursor pagination (`li
         (name = "accounts", description = "Accounts and billing profiles"),
         (name = "credits", description = "Balances, debits, ledger, reservations, adjustments"),
         (name = "catalog", description = "Credit packages"),
+        (name = "plans", description = "Subscription plans: prices per currency, interval, credits per period, features, trial, dunning"),
         (name = "payment-methods", description = "Payment method configs and what an account may use"),
         (name = "api-keys", description = "API keys (admin)"),
         (name = "invoices", description = "Invoices: manual invoices, finalization with gapless numbers, void, uncollectible"),

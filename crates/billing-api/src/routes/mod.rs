@@ -12,6 +12,7 @@ pub mod manual_payments;
 pub mod operations;
 pub mod payment_methods;
 pub mod payments;
+pub mod plans;
 pub mod purchases;
 pub mod refunds;
 pub mod reservations;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     operations::configure(cfg);
     accounts::configure(cfg);
     catalog::configure(cfg);
+    plans::configure(cfg);
     payment_methods::configure(cfg);
     api_keys::configure(cfg);
     audit::configure(cfg);

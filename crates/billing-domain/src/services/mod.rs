@@ -18,6 +18,7 @@ pub mod payment_method_config_input;
 pub mod payment_method_configs;
 pub mod payment_method_resolver;
 pub mod payments;
+pub mod plans;
 pub mod purchases;
 pub mod refund_outcomes;
 pub mod refunds;
@@ -38,6 +39,7 @@ pub use credits::CreditService;
 pub use payment_context::{GatewayRegistry, PaymentDeps, PaymentSettings};
 pub use payment_method_configs::PaymentMethodConfigService;
 pub use payment_method_resolver::{ExclusionReason, MethodDecision};
+pub use plans::PlanService;
 pub use reservations::ReservationService;
 
 /// The payment use cases: invoices, purchases, manual approvals, refunds, payment reads.
@@ -133,6 +135,8 @@ pub struct Services {
     pub accounts: AccountService,
     /// Credit packages.
     pub packages: CreditPackageService,
+    /// Subscription plans.
+    pub plans: PlanService,
     /// Payment method configs and the per-account resolver.
     pub payment_methods: PaymentMethodConfigService,
     /// API keys and authentication.
@@ -155,6 +159,7 @@ impl Services {
         Self {
             accounts: AccountService::new(repos.clone(), clock.clone()),
             packages: CreditPackageService::new(repos.clone(), clock.clone()),
+            plans: PlanService::new(repos.clone(), clock.clone()),
             payment_methods: PaymentMethodConfigService::new(
                 repos.clone(),
                 clock.clone(),
