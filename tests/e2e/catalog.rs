@@ -14,6 +14,7 @@ crate::backends!(
 async fn seed_is_idempotent_and_public_order_is_featured_first(app: &TestApp) {
     let first = billing_api::seed::run(&app.services).await.unwrap();
     assert_eq!(first.packages_created, 4);
+    assert_eq!(first.plans_created, 5);
     assert!(first.payment_method_configs_created >= 6);
     let second = billing_api::seed::run(&app.services).await.unwrap();
     assert_eq!(

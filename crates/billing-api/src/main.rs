@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             tracing::info!(
                 packages = report.packages_created,
+                plans = report.plans_created,
                 payment_method_configs = report.payment_method_configs_created,
                 "seed finished"
             );

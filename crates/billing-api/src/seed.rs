@@ -1,8 +1,10 @@
-//! Sample data for a fresh installation (`billing seed`): the four credit packages and
+//! Sample data for a fresh installation (`billing seed`): the four credit packages, five
+//! subscription plans (Free, Starter, Pro monthly and yearly, Business), each priced in every
+//! seeded method's currency (USD, EUR, KES, NGN, PHP, at real-looking local amounts), and
 //! payment method configs for the US (card via Stripe, PayPal), Germany (SEPA transfer),
 //! Kenya (M-Pesa paybill), Nigeria (bank transfer) and the Philippines (GCash), plus a card
-//! default for every other country. Idempotent: packages are matched by slug and configs by
-//! (country, method), so a second run creates nothing.
+//! default for every other country. Idempotent: packages and plans are matched by slug and
+//! configs by (country, method), so a second run creates nothing.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,8 @@ use billing_domain::BillingResult;
 use billing_domain::entities::audit::RequestContext;
 use billing_domain::services::Services;
 use billing_domain::services::credit_packages::CreditPackageInput;
+use billing_domain::services::plans::PlanInput;
+use billing_domain::types::PriceInput;
 use billing_domain::services::payment_method_configs::{
     AmountLimitInput, BankDetailsInput, PaymentMethodConfigInput, WalletDetailsInput,
 };
@@ -21,6 +25,98 @@ pub struct SeedReport {
     pub packages_created: usize,
     /// New payment method configs.
     pub payment_method_configs_created: usize,
+    /// New plans.
+    pub plans_created: usize,
+}
+
+/// Prices in the seeded currencies, in this order: USD, EUR, NGN, KES, PHP (minor units).
+fn prices(usd: i64, eur: i64, ngn: i64, kes: i64, php: i64) -> Vec<PriceInput> {
+    [(usd, "USD"), (eur, "EUR"), (ngn, "NGN"), (kes, "KES"), (php, "PHP")]
+        .into_iter()
+        .map(|(amount, currency)| PriceInput {
+            amount: Some(amount),
+            currency: Some(currency.into()),
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)] // one row of the sample catalog, read as a table
+fn plan(
+    name: &str,
+    slug: &str,
+    interval: &str,
+    credits: i64,
+    prices: Vec<PriceInput>,
+    features: &[&str],
+    trial_days: i64,
+    featured: bool,
+    sort: i64,
+) -> PlanInput {
+    PlanInput {
+        name: Some(name.into()),
+        slug: Some(slug.into()),
+        description: Some(format!("{credits} credits every {interval}")),
+        prices: Some(prices),
+        interval: Some(interval.into()),
+        credits_per_period: Some(credits),
+        features: Some(features.iter().map(|f| (*f).to_owned()).collect()),
+        trial_days: Some(trial_days),
+        featured: Some(featured),
+        sort_order: Some(sort),
+        ..PlanInput::default()
+    }
+}
+
+/// The sample plans. Local prices are rounded the way local price lists are, not converted
+/// to the cent; the yearly plan costs ten months.
+pub fn plans() -> Vec<PlanInput> {
+    vec![
+        plan("Free", "free", "month", 100, prices(0, 0, 0, 0, 0), &["api_access"], 0, false, 1),
+        plan(
+            "Starter",
+            "starter-monthly",
+            "month",
+            500,
+            prices(900, 900, 1_400_000, 120_000, 52_000),
+            &["api_access", "seats:1"],
+            0,
+            false,
+            2,
+        ),
+        plan(
+            "Pro",
+            "pro-monthly",
+            "month",
+            2_000,
+            prices(2_900, 2_700, 4_500_000, 375_000, 169_000),
+            &["api_access", "priority_support", "seats:5"],
+            14,
+            true,
+            3,
+        ),
+        plan(
+            "Pro (yearly)",
+            "pro-yearly",
+            "year",
+            24_000,
+            prices(29_000, 27_000, 45_000_000, 3_750_000, 1_690_000),
+            &["api_access", "priority_support", "seats:5"],
+            14,
+            false,
+            4,
+        ),
+        plan(
+            "Business",
+            "business-monthly",
+            "month",
+            5_000,
+            prices(6_900, 6_400, 10_500_000, 890_000, 399_000),
+            &["api_access", "priority_support", "sso", "seats:20"],
+            0,
+            false,
+            5,
+        ),
+    ]
 }
 
 fn package(
@@ -214,6 +310,19 @@ pub async fn run(services: &Services) -> BillingResult<SeedReport> {
         if !existing.contains_key(p.slug.as_deref().unwrap_or_default()) {
             services.packages.create(&ctx, p).await?;
             report.packages_created += 1;
+        }
+    }
+    let existing_plans: Vec<String> = services
+        .plans
+        .list_all(&ctx)
+        .await?
+        .into_iter()
+        .map(|p| p.slug.to_string())
+        .collect();
+    for p in plans() {
+        if !existing_plans.iter().any(|s| Some(s.as_str()) == p.slug.as_deref()) {
+            services.plans.create(&ctx, p).await?;
+            report.plans_created += 1;
         }
     }
     let configs = services.payment_methods.list(&ctx, None).await?;
