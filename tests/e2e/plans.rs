@@ -16,11 +16,20 @@ fn pro() -> serde_json::Value {
 }
 
 async fn plan_lifecycle(app: &TestApp) {
-    let created = app.post(&app.admin, "/v1/admin/plans", pro()).await.expect(201);
+    let created = app
+        .post(&app.admin, "/v1/admin/plans", pro())
+        .await
+        .expect(201);
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("plan_"));
-    assert_eq!(created.body["interval"], json!({"unit": "month", "count": 1}));
-    assert_eq!(created.body["prices"][1], json!({"amount": 4_500_000, "currency": "NGN"}));
+    assert_eq!(
+        created.body["interval"],
+        json!({"unit": "month", "count": 1})
+    );
+    assert_eq!(
+        created.body["prices"][1],
+        json!({"amount": 4_500_000, "currency": "NGN"})
+    );
     assert_eq!(
         created.body["dunning"],
         json!({"retry_days": [3, 7, 11], "final_action": "cancel"}),
@@ -54,36 +63,66 @@ async fn plan_lifecycle(app: &TestApp) {
     let public = app.get(&app.service, "/v1/plans").await.expect(200);
     assert!(public.body["data"].as_array().unwrap().is_empty());
     // Archived plans stay readable for admins.
-    app.get(&app.admin, &format!("/v1/admin/plans/{id}")).await.expect(200);
-    app.get(&app.admin, "/v1/admin/plans/plan_nope").await.expect(404);
+    app.get(&app.admin, &format!("/v1/admin/plans/{id}"))
+        .await
+        .expect(200);
+    app.get(&app.admin, "/v1/admin/plans/plan_nope")
+        .await
+        .expect(404);
     // Only admins manage plans.
-    app.post(&app.service, "/v1/admin/plans", pro()).await.expect(403);
+    app.post(&app.service, "/v1/admin/plans", pro())
+        .await
+        .expect(403);
 }
 
 async fn bad_plan_input_writes_nothing(app: &TestApp) {
     let cases = [
         (json!({"prices": []}), "prices"),
-        (json!({"prices": [{"amount": -1, "currency": "USD"}]}), "prices[0].amount"),
-        (json!({"prices": [{"amount": 1, "currency": "USD"}, {"amount": 2, "currency": "USD"}]}), "prices[1].currency"),
+        (
+            json!({"prices": [{"amount": -1, "currency": "USD"}]}),
+            "prices[0].amount",
+        ),
+        (
+            json!({"prices": [{"amount": 1, "currency": "USD"}, {"amount": 2, "currency": "USD"}]}),
+            "prices[1].currency",
+        ),
         (json!({"interval": "day"}), "interval"),
         (json!({"interval_count": 0}), "interval_count"),
         (json!({"credits_per_period": -5}), "credits_per_period"),
         (json!({"features": ["Not A Key"]}), "features[0]"),
         (json!({"trial_days": 9999}), "trial_days"),
-        (json!({"interval": "week", "dunning": {"retry_days": [3, 7, 11]}}), "dunning.retry_days"),
-        (json!({"dunning": {"final_action": "shrug"}}), "dunning.final_action"),
+        (
+            json!({"interval": "week", "dunning": {"retry_days": [3, 7, 11]}}),
+            "dunning.retry_days",
+        ),
+        (
+            json!({"dunning": {"final_action": "shrug"}}),
+            "dunning.final_action",
+        ),
     ];
     for (patch, field) in cases {
         let mut body = pro();
         for (k, v) in patch.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let r = app.post(&app.admin, "/v1/admin/plans", body).await.expect(400);
+        let r = app
+            .post(&app.admin, "/v1/admin/plans", body)
+            .await
+            .expect(400);
         assert_eq!(r.body["error"]["param"], field, "{}", r.body);
     }
-    app.post(&app.admin, "/v1/admin/plans", pro()).await.expect(201);
-    let dup = app.post(&app.admin, "/v1/admin/plans", pro()).await.expect(409);
+    app.post(&app.admin, "/v1/admin/plans", pro())
+        .await
+        .expect(201);
+    let dup = app
+        .post(&app.admin, "/v1/admin/plans", pro())
+        .await
+        .expect(409);
     assert_eq!(dup.body["error"]["code"], "slug_taken");
     let all = app.get(&app.admin, "/v1/admin/plans").await.expect(200);
-    assert_eq!(all.body["data"].as_array().unwrap().len(), 1, "nothing else written");
+    assert_eq!(
+        all.body["data"].as_array().unwrap().len(),
+        1,
+        "nothing else written"
+    );
 }

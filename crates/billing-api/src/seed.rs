@@ -12,11 +12,11 @@ use billing_domain::BillingResult;
 use billing_domain::entities::audit::RequestContext;
 use billing_domain::services::Services;
 use billing_domain::services::credit_packages::CreditPackageInput;
-use billing_domain::services::plans::PlanInput;
-use billing_domain::types::PriceInput;
 use billing_domain::services::payment_method_configs::{
     AmountLimitInput, BankDetailsInput, PaymentMethodConfigInput, WalletDetailsInput,
 };
+use billing_domain::services::plans::PlanInput;
+use billing_domain::types::PriceInput;
 
 /// What a seed run created.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -31,13 +31,19 @@ pub struct SeedReport {
 
 /// Prices in the seeded currencies, in this order: USD, EUR, NGN, KES, PHP (minor units).
 fn prices(usd: i64, eur: i64, ngn: i64, kes: i64, php: i64) -> Vec<PriceInput> {
-    [(usd, "USD"), (eur, "EUR"), (ngn, "NGN"), (kes, "KES"), (php, "PHP")]
-        .into_iter()
-        .map(|(amount, currency)| PriceInput {
-            amount: Some(amount),
-            currency: Some(currency.into()),
-        })
-        .collect()
+    [
+        (usd, "USD"),
+        (eur, "EUR"),
+        (ngn, "NGN"),
+        (kes, "KES"),
+        (php, "PHP"),
+    ]
+    .into_iter()
+    .map(|(amount, currency)| PriceInput {
+        amount: Some(amount),
+        currency: Some(currency.into()),
+    })
+    .collect()
 }
 
 #[allow(clippy::too_many_arguments)] // one row of the sample catalog, read as a table
@@ -71,7 +77,17 @@ fn plan(
 /// to the cent; the yearly plan costs ten months.
 pub fn plans() -> Vec<PlanInput> {
     vec![
-        plan("Free", "free", "month", 100, prices(0, 0, 0, 0, 0), &["api_access"], 0, false, 1),
+        plan(
+            "Free",
+            "free",
+            "month",
+            100,
+            prices(0, 0, 0, 0, 0),
+            &["api_access"],
+            0,
+            false,
+            1,
+        ),
         plan(
             "Starter",
             "starter-monthly",
@@ -320,7 +336,10 @@ pub async fn run(services: &Services) -> BillingResult<SeedReport> {
         .map(|p| p.slug.to_string())
         .collect();
     for p in plans() {
-        if !existing_plans.iter().any(|s| Some(s.as_str()) == p.slug.as_deref()) {
+        if !existing_plans
+            .iter()
+            .any(|s| Some(s.as_str()) == p.slug.as_deref())
+        {
             services.plans.create(&ctx, p).await?;
             report.plans_created += 1;
         }

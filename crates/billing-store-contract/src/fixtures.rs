@@ -1,12 +1,15 @@
 //! Fixtures of the contract suite: a fixed clock, entities built the same way for every store,
 //! and the few setup steps and reads many cases share.
 
+use billing_domain::RepoError;
 use billing_domain::entities::{
     Account, ApiKey, ApiKeyScope, AuditEntry, CreditPackage, Invoice, InvoiceStatus, LedgerEntry,
     LedgerKind, Metadata, OutboxEvent, Payment, PaymentMethodConfig, PaymentMethodKind,
     PaymentStatus, Refund, RefundStatus, Reservation, ReservationStatus,
 };
-use billing_domain::ports::{AuditFilter, LedgerFilter, NewHold, Posting, PostingMode, PostingOutcome};
+use billing_domain::ports::{
+    AuditFilter, LedgerFilter, NewHold, Posting, PostingMode, PostingOutcome,
+};
 use billing_domain::types::{
     AccountId, ApiKeyId, AuditEntryId, BoundedText, CreditPackageId, Credits, Currency, InvoiceId,
     LedgerEntryId, Money, PageRequest, PaymentId, PaymentMethodConfigId, RefundId, ReservationId,
@@ -268,6 +271,28 @@ pub fn applied(o: PostingOutcome) -> (LedgerEntry, bool) {
         } => (entry, low_balance_crossed),
         other => panic!("not applied: {other:?}"),
     }
+}
+
+/// Asserts `r` is refused as a conflict: `what` (a unique key) is taken.
+#[track_caller]
+pub fn assert_conflict<T: std::fmt::Debug>(r: Result<T, RepoError>, what: &str) {
+    assert!(matches!(r, Err(RepoError::Conflict(_))), "{what}: {r:?}");
+}
+
+/// An inserted account holding `credits` (one purchase grant).
+pub async fn funded(h: &Harness, credits: i64) -> AccountId {
+    let id = h.account().await;
+    h.grant(&id, credits).await;
+    id
+}
+
+/// Sets the account's low-balance threshold; the account must exist.
+pub async fn set_threshold(h: &Harness, account: &AccountId, threshold: Option<i64>) {
+    h.repos
+        .ledger
+        .set_low_balance_threshold(account, threshold)
+        .await
+        .unwrap();
 }
 
 /// Posts `p`; the store must not fail.

@@ -149,8 +149,8 @@ macro_rules! contract_suite {
                 api_key_insert_find_get_list,
                 api_key_revoke_twice_keeps_first_time,
                 api_key_revoke_missing_is_not_found,
-                api_key_hash_is_unique,
-                idempotency_begin_complete_existing,
+                api_key_ids_and_hashes_are_unique,
+                idempotency_begin_complete_keeps_the_first_response,
                 idempotency_abandon_allows_a_retry,
                 idempotency_purge_before,
                 idempotency_concurrent_begins_start_once,
@@ -160,6 +160,8 @@ macro_rules! contract_suite {
                 insufficient_debit_writes_nothing,
                 duplicate_source_ref_returns_the_original,
                 up_to_available_clawback,
+                zero_amounts_and_taken_entry_ids_are_refused,
+                overflow_is_an_error_not_a_wrap,
                 low_balance_event_written_once_when_crossing,
                 audited_posting_writes_the_audit_entry,
                 unknown_account_is_not_found,
@@ -171,6 +173,7 @@ macro_rules! contract_suite {
             concurrency {
                 debit_never_goes_negative_under_concurrency,
                 concurrent_grants_all_apply,
+                racing_duplicate_debits_spend_once_and_never_overdraw,
             }
             holds {
                 hold_then_full_commit,
@@ -188,11 +191,13 @@ macro_rules! contract_suite {
             billing {
                 invoice_insert_get_with_lines,
                 invoice_list_filters_and_pages,
-                invoice_number_is_unique,
+                invoice_ids_and_numbers_are_unique,
+            }
+            payments {
                 payment_insert_get_list_filters,
-                payment_reference_lookup_and_uniqueness,
-                refunds_insert_and_list,
-                proof_files_round_trip,
+                payment_ids_and_references_are_unique,
+                refunds_insert_once_and_list_oldest_first,
+                proof_files_round_trip_once,
             }
             gateway_events {
                 webhook_record_dedupes_and_marks_processed,
@@ -205,10 +210,13 @@ macro_rules! contract_suite {
                 create_invoice_assigns_gapless_numbers,
                 concurrent_numbering_has_no_gaps,
                 finalize_and_status_updates_are_guarded,
+                manual_payments_past_their_expiry_are_listed_oldest_first,
+            }
+            payment_changes {
                 payment_change_applies_once,
                 refund_change_records_the_clawback,
                 stale_or_missing_writes_nothing,
-                payments_due_for_expiry,
+                a_failing_posting_writes_nothing_else,
             }
             refund_flow {
                 refund_reversal_is_guarded_by_the_refund_status,
@@ -220,58 +228,9 @@ macro_rules! contract_suite {
                 outbox_list_undelivered_mark_delivered,
                 health_ping,
             }
-            m_accounts {
-                accounts_insert_get_and_external_ids_are_unique,
-                accounts_update_mutable_fields_with_audit,
-                accounts_list_newest_first_with_cursor,
-                packages_have_unique_slugs_and_audited_writes,
-                payment_method_configs_crud_with_audit,
-            }
-            m_billing {
-                invoices_insert_get_filter_and_page,
-                payments_filter_order_and_unique_references,
-                refunds_and_proofs_belong_to_stored_payments,
-            }
-            m_holds {
-                holds_reduce_available_and_commit_spends_part_freeing_the_rest,
-                release_gives_everything_back_and_is_idempotent,
-                holds_expire_on_balance_reads_on_settle_and_by_the_sweep,
-                a_short_posting_or_hold_expires_due_holds_first,
-            }
-            m_ledger {
-                a_new_account_has_a_zero_balance_and_unknown_accounts_are_not_found,
-                grants_and_debits_record_balance_after_and_duplicates_return_the_original,
-                exact_debits_beyond_available_write_nothing,
-                up_to_available_takes_what_is_there_even_nothing,
-                zero_amounts_and_taken_entry_ids_are_refused,
-                overflow_is_an_error_not_a_wrap,
-                an_adjustment_writes_its_audit_entry_only_when_applied,
-                entries_list_newest_first_with_filters_and_cursors,
-                verify_reports_drift,
-                concurrent_debits_never_overdraw,
-            }
-            m_low_balance {
-                crossing_the_low_balance_threshold_downwards_records_one_event,
-                a_commit_crossing_the_threshold_records_low_balance_too,
-            }
-            m_misc {
-                api_keys_by_hash_list_and_revoke_once,
-                idempotency_begin_complete_abandon_purge,
-                concurrent_begins_start_exactly_once,
-                audit_filters_and_pages,
-                outbox_lists_delivers_and_filters,
-            }
-            m_payment_flow {
-                invoice_numbers_are_gapless_per_prefix_and_year_and_failures_use_none,
-                invoice_status_updates_are_guarded,
-                payment_changes_apply_once_under_their_guards,
-                a_failing_posting_writes_nothing_else,
-                manual_payments_past_their_expiry_are_listed_oldest_first,
-            }
-            m_webhooks {
-                events_are_deduplicated_per_gateway_even_concurrently,
-                payments_are_found_by_gateway_reference_and_listed_for_reconciliation,
-                refunds_settle_once_by_our_id_or_the_gateway_id,
+            plans {
+                plan_insert_get_update_list,
+                plan_slug_conflict_and_missing_write_nothing,
             }
         }
     };

@@ -2,8 +2,8 @@
 
 use billing_domain::entities::{Account, AuditEntry};
 use billing_domain::error::RepoError;
-use billing_domain::ports::accounts::EXTERNAL_ID_TAKEN;
 use billing_domain::ports::AccountRepository;
+use billing_domain::ports::accounts::EXTERNAL_ID_TAKEN;
 use billing_domain::types::{AccountId, Page, PageRequest};
 
 use super::Shared;

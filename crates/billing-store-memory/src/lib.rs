@@ -29,11 +29,12 @@ mod reservations;
 mod state;
 mod webhooks;
 
-
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use billing_domain::error::RepoError;
-use billing_domain::ports::{PaymentFlowRepository, Repositories, StoreHealth, WebhookEventRepository};
+use billing_domain::ports::{
+    PaymentFlowRepository, Repositories, StoreHealth, WebhookEventRepository,
+};
 
 use state::State;
 

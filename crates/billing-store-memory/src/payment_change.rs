@@ -29,10 +29,11 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
     let Some(stored) = s.payments.get(&c.payment.id) else {
         return Ok(PaymentChangeOutcome::Stale);
     };
-    if !c
-        .guard
-        .admits(stored.status, stored.amount_received, stored.amount_refunded)
-    {
+    if !c.guard.admits(
+        stored.status,
+        stored.amount_received,
+        stored.amount_refunded,
+    ) {
         return Ok(PaymentChangeOutcome::Stale);
     }
     let created_at = stored.created_at;

@@ -6,7 +6,9 @@ use billing_domain::entities::{
     AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, Refund, RefundStatus,
 };
 use billing_domain::error::RepoError;
-use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, RetryBackoff};
+use billing_domain::ports::{
+    PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, RetryBackoff,
+};
 
 use billing_domain::types::RefundId;
 

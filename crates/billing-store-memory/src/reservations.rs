@@ -57,7 +57,14 @@ impl State {
             .get(id)
             .cloned()
             .ok_or(RepoError::NotFound)?;
-        append(self, &r, expiry_entry(&r)?, LedgerEntryId::generate(now), SYSTEM, now)?;
+        append(
+            self,
+            &r,
+            expiry_entry(&r)?,
+            LedgerEntryId::generate(now),
+            SYSTEM,
+            now,
+        )?;
         set_status(self, account, id, ReservationStatus::Expired, 0, now)
     }
 }
@@ -112,7 +119,14 @@ pub(crate) fn hold(s: &mut State, h: &NewHold) -> Result<HoldOutcome, RepoError>
         updated_at: r.created_at,
         ..r.clone()
     };
-    let entry = append(s, &stored, entry, h.entry_id.clone(), &h.actor, r.created_at)?;
+    let entry = append(
+        s,
+        &stored,
+        entry,
+        h.entry_id.clone(),
+        &h.actor,
+        r.created_at,
+    )?;
     let l = s.ledgers.get_mut(account).ok_or(RepoError::NotFound)?;
     l.by_reference
         .insert(stored.reference.clone(), stored.id.clone());

@@ -152,7 +152,10 @@ pub(crate) fn sub(a: i64, b: i64) -> Result<i64, RepoError> {
 /// A `Conflict` naming what already exists.
 /// `NotFound` unless `id` is a stored account: rows point at existing rows, as the
 /// database's foreign keys make them.
-pub(crate) fn account_exists(s: &State, id: &billing_domain::types::AccountId) -> Result<(), RepoError> {
+pub(crate) fn account_exists(
+    s: &State,
+    id: &billing_domain::types::AccountId,
+) -> Result<(), RepoError> {
     if s.accounts.contains_key(id) {
         Ok(())
     } else {

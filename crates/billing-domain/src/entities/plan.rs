@@ -91,12 +91,15 @@ impl DunningPolicy {
                 days.iter()
                     .enumerate()
                     .map(|(i, d)| {
-                        u16::try_from(*d).ok().filter(|d| (1..=60).contains(d)).ok_or_else(|| {
-                            ValidationError::new(
-                                format!("dunning.retry_days[{i}]"),
-                                "must be between 1 and 60 days",
-                            )
-                        })
+                        u16::try_from(*d)
+                            .ok()
+                            .filter(|d| (1..=60).contains(d))
+                            .ok_or_else(|| {
+                                ValidationError::new(
+                                    format!("dunning.retry_days[{i}]"),
+                                    "must be between 1 and 60 days",
+                                )
+                            })
                     })
                     .collect::<Result<Vec<_>, _>>()?
             }
@@ -136,7 +139,9 @@ impl DunningPolicy {
     /// When the attempt after attempt number `attempt` (1 = the first) is due, counted from
     /// `last` (the previous attempt); `None` when no retry is left.
     pub fn next_retry(&self, attempt: u32, last: OffsetDateTime) -> Option<OffsetDateTime> {
-        let days = *self.retry_days.get(usize::try_from(attempt).ok()?.checked_sub(1)?)?;
+        let days = *self
+            .retry_days
+            .get(usize::try_from(attempt).ok()?.checked_sub(1)?)?;
         last.checked_add(Duration::days(i64::from(days)))
     }
 }
@@ -228,7 +233,9 @@ pub fn parse_features(v: &[String]) -> Result<Vec<String>, ValidationError> {
         let ok = (1..=64).contains(&f.len())
             && f.starts_with(|c: char| c.is_ascii_lowercase())
             && f.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b':' | b'-')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'.' | b':' | b'-')
             });
         if !ok {
             return Err(ValidationError::new(
@@ -274,11 +281,15 @@ mod tests {
         assert_eq!(e.field, "dunning.retry_days");
         assert!(DunningPolicy::parse(Some(&[1, 2]), None, &weekly).is_ok());
         assert_eq!(
-            DunningPolicy::parse(Some(&[0]), None, &weekly).unwrap_err().field,
+            DunningPolicy::parse(Some(&[0]), None, &weekly)
+                .unwrap_err()
+                .field,
             "dunning.retry_days[0]"
         );
         assert_eq!(
-            DunningPolicy::parse(None, Some("explode"), &weekly).unwrap_err().field,
+            DunningPolicy::parse(None, Some("explode"), &weekly)
+                .unwrap_err()
+                .field,
             "dunning.final_action"
         );
     }
@@ -289,12 +300,21 @@ mod tests {
             parse_features(&["api_access".into(), "seats:5".into()]).unwrap(),
             vec!["api_access", "seats:5"]
         );
-        assert_eq!(parse_features(&["Bad Key".into()]).unwrap_err().field, "features[0]");
+        assert_eq!(
+            parse_features(&["Bad Key".into()]).unwrap_err().field,
+            "features[0]"
+        );
         assert_eq!(
             parse_features(&["a".into(), "a".into()]).unwrap_err().field,
             "features[1]"
         );
-        assert_eq!(parse_trial_days(Some(731), "trial_days").unwrap_err().field, "trial_days");
-        assert_eq!(parse_credits_per_period(Some(-1)).unwrap_err().field, "credits_per_period");
+        assert_eq!(
+            parse_trial_days(Some(731), "trial_days").unwrap_err().field,
+            "trial_days"
+        );
+        assert_eq!(
+            parse_credits_per_period(Some(-1)).unwrap_err().field,
+            "credits_per_period"
+        );
     }
 }

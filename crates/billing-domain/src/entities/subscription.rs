@@ -253,7 +253,11 @@ mod tests {
         }
         for terminal in [Canceled, IncompleteExpired] {
             assert!(terminal.is_terminal());
-            assert!(SubscriptionStatus::ALL.iter().all(|to| !terminal.can_become(*to)));
+            assert!(
+                SubscriptionStatus::ALL
+                    .iter()
+                    .all(|to| !terminal.can_become(*to))
+            );
         }
     }
 

@@ -117,9 +117,9 @@ pub fn plan_settlement(
         (ReservationStatus::Active, SettleReservation::Commit { amount }) if amount > r.amount => {
             Ok(SettlePlan::Answer(SettleAnswer::ExceedsHold))
         }
-        (ReservationStatus::Active, SettleReservation::Commit { amount }) if amount < 0 => Err(
-            RepoError::Other("a commit amount is never negative".into()),
-        ),
+        (ReservationStatus::Active, SettleReservation::Commit { amount }) if amount < 0 => {
+            Err(RepoError::Other("a commit amount is never negative".into()))
+        }
         (ReservationStatus::Active, how) => {
             let (kind, spent, status, what, verb) = match how {
                 SettleReservation::Commit { amount } => (

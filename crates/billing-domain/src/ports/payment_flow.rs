@@ -66,7 +66,12 @@ impl PaymentGuard {
 
     /// Whether a stored payment with these values may take the change: nothing the guard
     /// read has moved since.
-    pub fn admits(&self, status: PaymentStatus, amount_received: i64, amount_refunded: i64) -> bool {
+    pub fn admits(
+        &self,
+        status: PaymentStatus,
+        amount_received: i64,
+        amount_refunded: i64,
+    ) -> bool {
         self.status == status
             && self.amount_received == amount_received
             && self.amount_refunded == amount_refunded

@@ -353,4 +353,3 @@ pub(crate) fn gateway_actor(method: PaymentMethodKind) -> &'static str {
         _ => "gateway",
     }
 }
-

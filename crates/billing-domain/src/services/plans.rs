@@ -71,10 +71,9 @@ pub struct PlanService {
 
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
     match e {
-        RepoError::Conflict(_) => BillingError::conflict(
-            "slug_taken",
-            format!("a plan with slug `{slug}` exists"),
-        ),
+        RepoError::Conflict(_) => {
+            BillingError::conflict("slug_taken", format!("a plan with slug `{slug}` exists"))
+        }
         other => other.into(),
     }
 }
@@ -157,7 +156,15 @@ impl PlanService {
             created_at: now,
             updated_at: now,
         };
-        let audit = ctx.audit(now, "plan.create", "plan", p.id.as_str(), None, None::<&()>, Some(&p));
+        let audit = ctx.audit(
+            now,
+            "plan.create",
+            "plan",
+            p.id.as_str(),
+            None,
+            None::<&()>,
+            Some(&p),
+        );
         self.repos
             .plans
             .insert(&p, &audit)
@@ -214,7 +221,11 @@ impl PlanService {
         let retry_days: Vec<i64> = p.dunning.retry_days.iter().map(|d| i64::from(*d)).collect();
         p.dunning = DunningPolicy::parse(
             Some(d.retry_days.as_deref().unwrap_or(&retry_days)),
-            Some(d.final_action.as_deref().unwrap_or(p.dunning.final_action.as_str())),
+            Some(
+                d.final_action
+                    .as_deref()
+                    .unwrap_or(p.dunning.final_action.as_str()),
+            ),
             &p.interval,
         )?;
         if let Some(v) = input.active {

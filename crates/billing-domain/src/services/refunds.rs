@@ -288,7 +288,6 @@ fn ensure_refundable(payment: &Payment, asked: Option<i64>) -> BillingResult<i64
     Ok(amount)
 }
 
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -95,17 +95,22 @@ impl BillingInterval {
     pub fn period_start(&self, anchor: OffsetDateTime, n: u32) -> Option<OffsetDateTime> {
         let steps = u32::from(self.count).checked_mul(n)?;
         match self.unit {
-            IntervalUnit::Week => {
-                anchor.checked_add(Duration::weeks(i64::from(steps)))
-            }
+            IntervalUnit::Week => anchor.checked_add(Duration::weeks(i64::from(steps))),
             IntervalUnit::Month => add_months_clamped(anchor, steps),
             IntervalUnit::Year => add_months_clamped(anchor, steps.checked_mul(12)?),
         }
     }
 
     /// Period `n` as `[start, end)`.
-    pub fn period(&self, anchor: OffsetDateTime, n: u32) -> Option<(OffsetDateTime, OffsetDateTime)> {
-        Some((self.period_start(anchor, n)?, self.period_start(anchor, n.checked_add(1)?)?))
+    pub fn period(
+        &self,
+        anchor: OffsetDateTime,
+        n: u32,
+    ) -> Option<(OffsetDateTime, OffsetDateTime)> {
+        Some((
+            self.period_start(anchor, n)?,
+            self.period_start(anchor, n.checked_add(1)?)?,
+        ))
     }
 
     /// The index of the period containing `t` (`t` before the anchor is period 0).
@@ -271,15 +276,28 @@ mod tests {
 
     #[test]
     fn parse_names_the_field() {
-        assert_eq!(BillingInterval::parse(Some("month"), None).unwrap(), monthly(1));
-        assert_eq!(BillingInterval::parse(None, None).unwrap_err().field, "interval");
-        assert_eq!(BillingInterval::parse(Some("day"), None).unwrap_err().field, "interval");
         assert_eq!(
-            BillingInterval::parse(Some("month"), Some(0)).unwrap_err().field,
+            BillingInterval::parse(Some("month"), None).unwrap(),
+            monthly(1)
+        );
+        assert_eq!(
+            BillingInterval::parse(None, None).unwrap_err().field,
+            "interval"
+        );
+        assert_eq!(
+            BillingInterval::parse(Some("day"), None).unwrap_err().field,
+            "interval"
+        );
+        assert_eq!(
+            BillingInterval::parse(Some("month"), Some(0))
+                .unwrap_err()
+                .field,
             "interval_count"
         );
         assert_eq!(
-            BillingInterval::parse(Some("year"), Some(6)).unwrap_err().field,
+            BillingInterval::parse(Some("year"), Some(6))
+                .unwrap_err()
+                .field,
             "interval_count"
         );
     }

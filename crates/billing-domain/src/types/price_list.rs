@@ -33,7 +33,8 @@ impl PriceList {
             .iter()
             .enumerate()
             .all(|(i, p)| prices[..i].iter().all(|q| q.currency != p.currency));
-        (!prices.is_empty() && unique && prices.iter().all(|p| p.amount >= 0)).then_some(Self(prices))
+        (!prices.is_empty() && unique && prices.iter().all(|p| p.amount >= 0))
+            .then_some(Self(prices))
     }
 
     /// A single price.
@@ -57,9 +58,11 @@ impl PriceList {
         for (i, p) in prices.iter().enumerate() {
             let currency_field = format!("{field}[{i}].currency");
             let amount_field = format!("{field}[{i}].amount");
-            let currency = Currency::parse(p.currency.as_deref().ok_or_else(|| {
-                ValidationError::new(&currency_field, "is required")
-            })?)
+            let currency = Currency::parse(
+                p.currency
+                    .as_deref()
+                    .ok_or_else(|| ValidationError::new(&currency_field, "is required"))?,
+            )
             .map_err(|e| ValidationError::new(&currency_field, e.message))?;
             let amount = p
                 .amount
@@ -121,7 +124,10 @@ impl PriceList {
                 )
             });
         }
-        if let Some(p) = preferred.and_then(|c| self.get(c)).filter(|p| accepts(p.currency)) {
+        if let Some(p) = preferred
+            .and_then(|c| self.get(c))
+            .filter(|p| accepts(p.currency))
+        {
             return Ok(Some(p));
         }
         Ok(self.0.iter().copied().find(|p| accepts(p.currency)))
@@ -146,18 +152,23 @@ mod tests {
 
     #[test]
     fn parse_validates_each_price_and_names_it() {
-        let list = PriceList::parse(&[input(1900, "USD"), input(1_500_000, "NGN")], "prices").unwrap();
+        let list =
+            PriceList::parse(&[input(1900, "USD"), input(1_500_000, "NGN")], "prices").unwrap();
         assert_eq!(list.get(cur("NGN")).unwrap().amount, 1_500_000);
         assert_eq!(list.first().currency, cur("USD"));
         assert_eq!(PriceList::parse(&[], "prices").unwrap_err().field, "prices");
         let twice = PriceList::parse(&[input(1, "USD"), input(2, "usd")], "prices").unwrap_err();
         assert_eq!(twice.field, "prices[1].currency");
         assert_eq!(
-            PriceList::parse(&[input(-1, "USD")], "prices").unwrap_err().field,
+            PriceList::parse(&[input(-1, "USD")], "prices")
+                .unwrap_err()
+                .field,
             "prices[0].amount"
         );
         assert_eq!(
-            PriceList::parse(&[input(1, "XXQ")], "prices").unwrap_err().field,
+            PriceList::parse(&[input(1, "XXQ")], "prices")
+                .unwrap_err()
+                .field,
             "prices[0].currency"
         );
         let missing = PriceInput {
@@ -173,19 +184,38 @@ mod tests {
     #[test]
     fn choose_prefers_requested_then_preferred_then_what_the_method_accepts() {
         let list = PriceList::parse(
-            &[input(1900, "USD"), input(1800, "EUR"), input(1_500_000, "NGN")],
+            &[
+                input(1900, "USD"),
+                input(1800, "EUR"),
+                input(1_500_000, "NGN"),
+            ],
             "prices",
         )
         .unwrap();
         let any = |_: Currency| true;
-        assert_eq!(list.choose(Some(cur("EUR")), None, any).unwrap().unwrap().amount, 1800);
+        assert_eq!(
+            list.choose(Some(cur("EUR")), None, any)
+                .unwrap()
+                .unwrap()
+                .amount,
+            1800
+        );
         let err = list.choose(Some(cur("KES")), None, any).unwrap_err();
         assert_eq!(err.field, "currency");
         assert!(err.message.contains("USD, EUR, NGN"), "{}", err.message);
-        assert_eq!(list.choose(None, Some(cur("NGN")), any).unwrap().unwrap().amount, 1_500_000);
+        assert_eq!(
+            list.choose(None, Some(cur("NGN")), any)
+                .unwrap()
+                .unwrap()
+                .amount,
+            1_500_000
+        );
         let ngn_only = |c: Currency| c == cur("NGN");
         assert_eq!(
-            list.choose(None, Some(cur("EUR")), ngn_only).unwrap().unwrap().currency,
+            list.choose(None, Some(cur("EUR")), ngn_only)
+                .unwrap()
+                .unwrap()
+                .currency,
             cur("NGN"),
             "a preferred currency the method refuses is passed over"
         );

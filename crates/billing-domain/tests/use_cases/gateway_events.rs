@@ -17,7 +17,6 @@ use billing_domain::entities::{
     Metadata, Principal, StatusChange,
 };
 use billing_domain::error::RepoError;
-use billing_store_memory::MemoryStore;
 use billing_domain::ports::gateway::{
     GatewayCapabilities, GatewayRefund, GatewayRefundRequest, StartPayment, StartedPayment,
     VerifiedWebhook,
@@ -29,6 +28,7 @@ use billing_domain::services::{
 };
 use billing_domain::types::RefundId;
 use billing_domain::types::{AccountId, BoundedText, Currency, InvoiceId, InvoiceLineId};
+use billing_store_memory::MemoryStore;
 
 pub(crate) fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap()

@@ -5,7 +5,6 @@ use crate::prelude::*;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 
-
 use crate::gateway_events::*;
 
 #[tokio::test]

@@ -7,15 +7,19 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use billing_domain::ports::Repositories;
 use billing_domain::entities::audit::RequestContext;
-use billing_domain::entities::{ApiKey, ApiKeyScope, CreditBalance, LedgerEntry, LedgerKind, Principal};
+use billing_domain::entities::{
+    ApiKey, ApiKeyScope, CreditBalance, LedgerEntry, LedgerKind, Principal,
+};
 use billing_domain::error::BillingError;
+use billing_domain::ports::Repositories;
 use billing_domain::ports::accounts::MockAccountRepository;
 use billing_domain::ports::api_keys::MockApiKeyRepository;
 use billing_domain::ports::audit::MockAuditRepository;
 use billing_domain::ports::billing::{MockInvoiceRepository, MockPaymentRepository};
-use billing_domain::ports::catalog::{MockCreditPackageRepository, MockPaymentMethodConfigRepository};
+use billing_domain::ports::catalog::{
+    MockCreditPackageRepository, MockPaymentMethodConfigRepository,
+};
 use billing_domain::ports::idempotency::MockIdempotencyRepository;
 use billing_domain::ports::ledger::MockLedgerRepository;
 use billing_domain::ports::outbox::MockOutboxRepository;

@@ -3,8 +3,8 @@ use crate::prelude::*;
 use time::OffsetDateTime;
 
 use billing_domain::entities::PaymentMethodConfig;
-use billing_domain::types::CountryCode;
 use billing_domain::entities::{AmountLimit, PaymentMethodKind};
+use billing_domain::types::CountryCode;
 use billing_domain::types::{BoundedText, PaymentMethodConfigId};
 
 fn cfg(country: Option<&str>, method: PaymentMethodKind, order: i32) -> PaymentMethodConfig {

@@ -15,12 +15,13 @@ use billing_domain::entities::{
     Metadata, Payment, PaymentMethodKind, PaymentStatus, Principal, RefundStatus,
 };
 use billing_domain::error::BillingError;
-use billing_store_memory::MemoryStore;
 use billing_domain::ports::gateway::{
     GatewayCapabilities, GatewayOutcome, GatewayRefund, GatewayRefundRequest, StartPayment,
     StartedPayment, VerifiedWebhook,
 };
-use billing_domain::ports::{Clock, FixedClock, GatewayError, LedgerFilter, PaymentGateway, Repositories};
+use billing_domain::ports::{
+    Clock, FixedClock, GatewayError, LedgerFilter, PaymentGateway, Repositories,
+};
 use billing_domain::services::refunds::RefundInput;
 use billing_domain::services::{
     GatewayAvailability, GatewayRegistry, PaymentServices, PaymentSettings, Services,
@@ -28,6 +29,7 @@ use billing_domain::services::{
 use billing_domain::types::{
     AccountId, BoundedText, Currency, InvoiceId, InvoiceLineId, PageRequest, PaymentId,
 };
+use billing_store_memory::MemoryStore;
 
 const CREDITS: i64 = 1000;
 const PRICE: i64 = 2000;

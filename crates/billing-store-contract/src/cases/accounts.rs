@@ -27,19 +27,16 @@ fn profile() -> BillingProfile {
 }
 
 pub async fn insert_and_get_round_trip(h: &Harness) {
+    let accounts = &h.repos.accounts;
     let mut a = account_at(at(0), Some("ext-1"));
     a.billing_profile = Some(profile());
     a.low_balance_threshold = Some(50);
     a.stripe_customer_id = Some("cus_1".into());
     a.metadata = Metadata(BTreeMap::from([("plan".to_owned(), "team".to_owned())]));
-    h.repos.accounts.insert(&a).await.unwrap();
-    assert_eq!(h.repos.accounts.get(&a.id).await.unwrap(), Some(a));
+    accounts.insert(&a).await.unwrap();
+    assert_eq!(accounts.get(&a.id).await.unwrap(), Some(a));
     assert_eq!(
-        h.repos
-            .accounts
-            .get(&AccountId::generate(at(0)))
-            .await
-            .unwrap(),
+        accounts.get(&AccountId::generate(at(0))).await.unwrap(),
         None
     );
 }
@@ -79,8 +76,9 @@ pub async fn list_pages_newest_first(h: &Harness) {
 }
 
 pub async fn update_writes_fields_and_audit_atomically(h: &Harness) {
+    let accounts = &h.repos.accounts;
     let a = account_at(at(0), None);
-    h.repos.accounts.insert(&a).await.unwrap();
+    accounts.insert(&a).await.unwrap();
     let mut changed = a.clone();
     changed.name = text("Acme Inc");
     changed.external_id = Some(text("ext-9"));
@@ -90,8 +88,7 @@ pub async fn update_writes_fields_and_audit_atomically(h: &Harness) {
     changed.updated_at = at(100);
     changed.created_at = at(99);
     let entry = audit(at(100), "account.update", a.id.as_str());
-    h.repos
-        .accounts
+    accounts
         .update(&changed, Some(entry.clone()))
         .await
         .unwrap();
@@ -100,13 +97,13 @@ pub async fn update_writes_fields_and_audit_atomically(h: &Harness) {
         ..changed.clone()
     };
     assert_eq!(
-        h.repos.accounts.get(&a.id).await.unwrap(),
+        accounts.get(&a.id).await.unwrap(),
         Some(stored),
         "every mutable field written; created_at is not mutable"
     );
     assert_eq!(audit_log(h).await, vec![entry]);
     // Keeping its own external id is no conflict, and an update need not be audited.
-    h.repos.accounts.update(&changed, None).await.unwrap();
+    accounts.update(&changed, None).await.unwrap();
     assert_eq!(audit_count(h).await, 1);
 
     // The threshold set through the account drives the ledger's low-balance event.
@@ -122,50 +119,48 @@ pub async fn update_of_a_missing_account_is_not_found(h: &Harness) {
         h.repos.accounts.update(&a, Some(entry)).await,
         Err(RepoError::NotFound)
     );
-    assert!(audit_log(h).await.is_empty(), "no audit entry without the change");
+    assert!(
+        audit_log(h).await.is_empty(),
+        "no audit entry without the change"
+    );
 }
 
 pub async fn external_id_is_unique(h: &Harness) {
+    let accounts = &h.repos.accounts;
     let a = account_at(at(0), Some("same"));
-    h.repos.accounts.insert(&a).await.unwrap();
+    accounts.insert(&a).await.unwrap();
     let b = account_at(at(1), Some("same"));
     assert_eq!(
-        h.repos.accounts.insert(&b).await,
+        accounts.insert(&b).await,
         Err(RepoError::Conflict(
             "external_id is already used by another account".into()
         ))
     );
-    assert!(
-        matches!(
-            h.repos.accounts.insert(&a).await,
-            Err(RepoError::Conflict(_))
-        ),
-        "same id"
-    );
+    assert_conflict(accounts.insert(&a).await, "same id");
     assert_eq!(
-        h.repos.accounts.get(&b.id).await.unwrap(),
+        accounts.get(&b.id).await.unwrap(),
         None,
         "nothing half-written"
     );
     assert!(h.repos.ledger.balance(&b.id, at(2)).await.is_err());
     // Accounts without an external id never conflict with each other.
     for ms in [4, 5] {
-        h.repos.accounts.insert(&account_at(at(ms), None)).await.unwrap();
+        accounts.insert(&account_at(at(ms), None)).await.unwrap();
     }
 
     let c = account_at(at(2), Some("other"));
-    h.repos.accounts.insert(&c).await.unwrap();
+    accounts.insert(&c).await.unwrap();
     let mut taken = c.clone();
     taken.external_id = Some(text("same"));
     taken.name = text("nope");
     taken.updated_at = at(100_000);
     let entry = audit(at(3), "account.update", c.id.as_str());
-    assert!(matches!(
-        h.repos.accounts.update(&taken, Some(entry)).await,
-        Err(RepoError::Conflict(_))
-    ));
+    assert_conflict(
+        accounts.update(&taken, Some(entry)).await,
+        "taking another account's external id",
+    );
     assert_eq!(
-        h.repos.accounts.get(&c.id).await.unwrap(),
+        accounts.get(&c.id).await.unwrap(),
         Some(c),
         "a refused update writes nothing"
     );

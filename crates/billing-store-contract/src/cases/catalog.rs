@@ -53,16 +53,14 @@ pub async fn package_slug_conflict_writes_nothing(h: &Harness) {
     let a = package(at(0), "pro", true);
     insert_package(h, &a, 0).await.unwrap();
     let b = package(at(1), "pro", true);
-    let r = insert_package(h, &b, 1).await;
-    assert!(matches!(r, Err(RepoError::Conflict(_))), "{r:?}");
+    assert_conflict(insert_package(h, &b, 1).await, "same slug");
     assert_eq!(h.repos.packages.get(&b.id).await.unwrap(), None);
 
     let c = package(at(2), "team", true);
     insert_package(h, &c, 2).await.unwrap();
     let mut c2 = c.clone();
     c2.slug = Slug::new("pro", "slug").unwrap();
-    let r = update_package(h, &c2, 3).await;
-    assert!(matches!(r, Err(RepoError::Conflict(_))));
+    assert_conflict(update_package(h, &c2, 3).await, "update to a taken slug");
     assert_eq!(h.repos.packages.get(&c.id).await.unwrap(), Some(c));
     assert_eq!(
         audit_count(h).await,
@@ -107,13 +105,7 @@ pub async fn config_crud_with_audit(h: &Harness) {
     for c in [&bank, &card] {
         configs.insert(c, &create(c)).await.unwrap();
     }
-    assert!(
-        matches!(
-            configs.insert(&card, &create(&card)).await,
-            Err(RepoError::Conflict(_))
-        ),
-        "same id"
-    );
+    assert_conflict(configs.insert(&card, &create(&card)).await, "same id");
     assert_eq!(configs.get(&bank.id).await.unwrap(), Some(bank.clone()));
     assert_eq!(
         configs.list().await.unwrap(),
@@ -124,12 +116,17 @@ pub async fn config_crud_with_audit(h: &Harness) {
     card2.enabled = false;
     card2.sort_order = 7;
     card2.updated_at = at(10);
-    let update = |ms, c: &PaymentMethodConfig| audit(at(ms), "payment_method.update", c.id.as_str());
+    let update =
+        |ms, c: &PaymentMethodConfig| audit(at(ms), "payment_method.update", c.id.as_str());
     configs.update(&card2, &update(10, &card)).await.unwrap();
     assert_eq!(configs.get(&card.id).await.unwrap(), Some(card2.clone()));
 
-    let delete = |ms, id: &PaymentMethodConfigId| audit(at(ms), "payment_method.delete", id.as_str());
-    configs.delete(&bank.id, &delete(11, &bank.id)).await.unwrap();
+    let delete =
+        |ms, id: &PaymentMethodConfigId| audit(at(ms), "payment_method.delete", id.as_str());
+    configs
+        .delete(&bank.id, &delete(11, &bank.id))
+        .await
+        .unwrap();
     assert_eq!(configs.get(&bank.id).await.unwrap(), None);
     assert_eq!(
         configs.delete(&bank.id, &delete(12, &bank.id)).await,

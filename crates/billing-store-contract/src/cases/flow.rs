@@ -1,63 +1,44 @@
-//! PaymentFlowRepository: gapless invoice numbers and guarded payment steps.
+//! PaymentFlowRepository: gapless invoice numbers, guarded invoice status updates and the
+//! manual payments due for expiry (payment changes in `payment_changes`).
 
 use std::sync::Arc;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{InvoiceStatus, LedgerKind, PaymentMethodKind, PaymentStatus};
-use billing_domain::ports::{
-    AuditFilter, InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentGuard, PostingMode,
-    PostingOutcome,
-};
+use billing_domain::entities::{Invoice, InvoiceStatus, PaymentMethodKind, PaymentStatus};
 use billing_domain::types::AccountId;
-use time::OffsetDateTime;
 
 use crate::Harness;
 use crate::fixtures::*;
 
-fn flow(h: &Harness) -> Arc<dyn billing_domain::ports::PaymentFlowRepository> {
-    h.payment_flow()
-}
-
-fn finalized(account: &AccountId, when: OffsetDateTime) -> billing_domain::entities::Invoice {
-    let mut inv = invoice(account, when, InvoiceStatus::Pending, None);
-    inv.finalized_at = Some(when);
-    inv.total = 1900;
-    inv.subtotal = 1900;
-    inv.amount_due = 1900;
-    inv
-}
-
-async fn audit_count(h: &Harness) -> usize {
-    h.repos
-        .audit
-        .list(&AuditFilter::default(), &page(100, None))
+/// Creates `inv` with no payment, numbered under `prefix`; the number it got.
+async fn create_numbered(h: &Harness, inv: &Invoice, prefix: Option<&str>) -> Option<String> {
+    let (f, prefix) = (h.payment_flow(), prefix.map(str::to_owned));
+    f.create_invoice(inv, prefix, None, None)
         .await
         .unwrap()
-        .data
-        .len()
+        .number
 }
 
 pub async fn create_invoice_assigns_gapless_numbers(h: &Harness) {
     let a = h.account().await;
-    let f = flow(h);
-    let first = f
-        .create_invoice(&finalized(&a, at(1)), Some("INV".into()), None, None)
-        .await
-        .unwrap();
+    let f = h.payment_flow();
+    let number = |prefix: &str, year: i32, n: u32| Some(format!("{prefix}-{year}-{n:06}"));
     let year = at(1).year();
-    assert_eq!(
-        first.number.as_deref(),
-        Some(format!("INV-{year}-000001").as_str())
-    );
-    let inv = finalized(&a, at(2));
-    let p = payment(
-        &a,
-        &inv.id,
-        at(2),
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Pending,
-        None,
-    );
+    let first = create_numbered(h, &finalized_invoice(&a, at(1)), Some("INV")).await;
+    assert_eq!(first, number("INV", year, 1));
+    let transfer = |inv: &Invoice, ms| {
+        use {PaymentMethodKind::BankTransfer, PaymentStatus::AwaitingTransfer};
+        payment(
+            &a,
+            &inv.id,
+            at(ms),
+            BankTransfer,
+            AwaitingTransfer,
+            Some("REF-1"),
+        )
+    };
+    let inv = finalized_invoice(&a, at(2));
+    let p = transfer(&inv, 2);
     let second = f
         .create_invoice(
             &inv,
@@ -67,61 +48,56 @@ pub async fn create_invoice_assigns_gapless_numbers(h: &Harness) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        second.number.as_deref(),
-        Some(format!("INV-{year}-000002").as_str())
-    );
+    assert_eq!(second.number, number("INV", year, 2));
     assert_eq!(h.repos.invoices.get(&inv.id).await.unwrap(), Some(second));
     assert_eq!(h.repos.payments.get(&p.id).await.unwrap(), Some(p));
     assert_eq!(audit_count(h).await, 1);
-    let next_year = finalized(&a, at(1) + time::Duration::days(400));
-    let n = f
-        .create_invoice(&next_year, Some("INV".into()), None, None)
-        .await
-        .unwrap();
+    // The year is the finalization's; another year and another prefix count on their own.
+    let mut next_year = finalized_invoice(&a, at(1));
+    next_year.finalized_at = Some(at(1) + time::Duration::days(400));
     assert_eq!(
-        n.number.as_deref(),
-        Some(format!("INV-{}-000001", year + 1).as_str())
+        create_numbered(h, &next_year, Some("INV")).await,
+        number("INV", year + 1, 1)
     );
-    let other = f
-        .create_invoice(&finalized(&a, at(3)), Some("CN".into()), None, None)
-        .await
-        .unwrap();
     assert_eq!(
-        other.number.as_deref(),
-        Some(format!("CN-{year}-000001").as_str())
+        create_numbered(h, &finalized_invoice(&a, at(3)), Some("CN")).await,
+        number("CN", year, 1)
     );
-    // A failed insert does not burn a number.
-    let orphan = finalized(&AccountId::generate(at(4)), at(4));
+    // A failed insert does not burn a number: an unknown account, or a taken payment reference
+    // (and then the invoice is not written either).
+    let orphan = finalized_invoice(&AccountId::generate(at(4)), at(4));
     assert_eq!(
         f.create_invoice(&orphan, Some("INV".into()), None, None)
             .await,
         Err(RepoError::NotFound)
     );
-    let third = f
-        .create_invoice(&finalized(&a, at(5)), Some("INV".into()), None, None)
-        .await
-        .unwrap();
+    let clashing = finalized_invoice(&a, at(4));
+    let clash = Some(transfer(&clashing, 4));
+    assert_conflict(
+        f.create_invoice(&clashing, Some("INV".into()), clash, None)
+            .await,
+        "a taken payment reference",
+    );
+    assert_eq!(h.repos.invoices.get(&clashing.id).await.unwrap(), None);
     assert_eq!(
-        third.number.as_deref(),
-        Some(format!("INV-{year}-000003").as_str())
+        create_numbered(h, &finalized_invoice(&a, at(5)), Some("INV")).await,
+        number("INV", year, 3)
     );
     let draft = invoice(&a, at(6), InvoiceStatus::Draft, None);
     assert_eq!(
-        f.create_invoice(&draft, None, None, None)
-            .await
-            .unwrap()
-            .number,
-        None
+        create_numbered(h, &draft, None).await,
+        None,
+        "a draft has none"
     );
+    assert_conflict(f.create_invoice(&draft, None, None, None).await, "same id");
 }
 
 pub async fn concurrent_numbering_has_no_gaps(h: &Harness) {
     let a = h.account().await;
-    let f = flow(h);
+    let f = h.payment_flow();
     let tasks: Vec<_> = (0..12)
         .map(|i| {
-            let (f, inv) = (Arc::clone(&f), finalized(&a, at(10 + i)));
+            let (f, inv) = (Arc::clone(&f), finalized_invoice(&a, at(10 + i)));
             tokio::spawn(
                 async move { f.create_invoice(&inv, Some("INV".into()), None, None).await },
             )
@@ -139,7 +115,8 @@ pub async fn concurrent_numbering_has_no_gaps(h: &Harness) {
 
 pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
     let a = h.account().await;
-    let f = flow(h);
+    let f = h.payment_flow();
+    create_numbered(h, &finalized_invoice(&a, at(0)), Some("INV")).await;
     let draft = invoice(&a, at(1), InvoiceStatus::Draft, None);
     f.create_invoice(&draft, None, None, None).await.unwrap();
     let mut fin = draft.clone();
@@ -156,8 +133,12 @@ pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        done.number.as_deref(),
-        Some(format!("INV-{}-000001", at(5).year()).as_str())
+        (done.number.as_deref(), done.status),
+        (
+            Some(format!("INV-{}-000002", at(5).year()).as_str()),
+            InvoiceStatus::Pending
+        ),
+        "the next number of the prefix"
     );
     assert_eq!(
         h.repos.invoices.get(&draft.id).await.unwrap(),
@@ -201,6 +182,12 @@ pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
         ),
         (InvoiceStatus::Void, Some("duplicate"), at(9))
     );
+    assert!(
+        !f.update_invoice_status(&void, InvoiceStatus::Pending, None)
+            .await
+            .unwrap(),
+        "already moved on"
+    );
     assert_eq!(
         f.update_invoice_status(&ghost, InvoiceStatus::Draft, None)
             .await,
@@ -209,205 +196,40 @@ pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
     assert_eq!(audit_count(h).await, 2);
 }
 
-/// An awaiting manual payment on a pending invoice, and the change that approves it.
-async fn approval(h: &Harness, a: &AccountId) -> PaymentChange {
-    let inv = finalized(a, at(1));
-    let mut p = payment(
-        a,
-        &inv.id,
-        at(1),
-        PaymentMethodKind::BankTransfer,
-        PaymentStatus::PendingApproval,
-        Some(&format!("REF-{}", inv.id)),
-    );
-    p.expires_at = Some(at(100_000));
-    flow(h)
-        .create_invoice(&inv, Some("INV".into()), Some(p.clone()), None)
-        .await
-        .unwrap();
-    let stored_inv = h.repos.invoices.get(&inv.id).await.unwrap().unwrap();
-    let guard = PaymentGuard::of(&p);
-    let mut paid = p.clone();
-    paid.status = PaymentStatus::Succeeded;
-    paid.amount_received = 1900;
-    paid.updated_at = at(50);
-    let mut inv_paid = stored_inv.clone();
-    inv_paid.status = InvoiceStatus::Paid;
-    inv_paid.amount_paid = 1900;
-    inv_paid.amount_due = 0;
-    inv_paid.paid_at = Some(at(50));
-    let mut grant = posting(a, 1000, &format!("payment:{}", p.id), at(50));
-    grant.kind = LedgerKind::PurchaseGrant;
-    PaymentChange {
-        payment: paid,
-        guard,
-        invoice: Some(InvoiceChange {
-            invoice: inv_paid,
-            expected_status: InvoiceStatus::Pending,
-            expected_amount_paid: 0,
-        }),
-        posting: Some(grant),
-        refund: None,
-        refund_update: None,
-        proof: None,
-        audit: Some(audit(at(50), "payment.approve", p.id.as_str())),
-    }
-}
-
-pub async fn payment_change_applies_once(h: &Harness) {
+pub async fn manual_payments_past_their_expiry_are_listed_oldest_first(h: &Harness) {
     let a = h.account().await;
-    let change = approval(h, &a).await;
-    let f = flow(h);
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let (f, c) = (Arc::clone(&f), change.clone());
-            tokio::spawn(async move { f.apply_payment_change(&c).await })
-        })
-        .collect();
-    let mut applied = 0;
-    for t in tasks {
-        match t.await.unwrap().unwrap() {
-            PaymentChangeOutcome::Applied {
-                posting: Some(PostingOutcome::Applied { .. }),
-                refund: None,
-            } => applied += 1,
-            PaymentChangeOutcome::Stale => {}
-            other => panic!("{other:?}"),
-        }
-    }
-    assert_eq!(applied, 1);
-    assert_eq!(
-        h.repos.payments.get(&change.payment.id).await.unwrap(),
-        Some(change.payment.clone())
-    );
-    let inv = h
-        .repos
-        .invoices
-        .get(&change.invoice.as_ref().unwrap().invoice.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (inv.status, inv.amount_paid, inv.amount_due),
-        (InvoiceStatus::Paid, 1900, 0)
-    );
-    assert_eq!(
-        h.repos.ledger.balance(&a, at(60)).await.unwrap().balance,
-        1000
-    );
-    assert_eq!(audit_count(h).await, 1);
-    h.assert_no_drift().await;
-}
-
-pub async fn refund_change_records_the_clawback(h: &Harness) {
-    let a = h.account().await;
-    let approve = approval(h, &a).await;
-    flow(h).apply_payment_change(&approve).await.unwrap();
-    h.repos
-        .ledger
-        .post(&posting(&a, -700, "debit:spent", at(60)))
-        .await
-        .unwrap();
-    let paid = approve.payment.clone();
-    let mut refunded = paid.clone();
-    refunded.status = PaymentStatus::Refunded;
-    refunded.amount_refunded = 1900;
-    refunded.updated_at = at(70);
-    let mut claw = posting(&a, -1000, &format!("refund:{}", paid.id), at(70));
-    claw.kind = LedgerKind::RefundClawback;
-    claw.mode = PostingMode::UpToAvailable;
-    let r = refund(&paid, at(70));
-    let change = PaymentChange {
-        payment: refunded,
-        guard: PaymentGuard::of(&paid),
-        invoice: None,
-        posting: Some(claw),
-        refund: Some(r.clone()),
-        refund_update: None,
-        proof: None,
-        audit: None,
-    };
-    let PaymentChangeOutcome::Applied {
-        refund: Some(stored),
-        ..
-    } = flow(h).apply_payment_change(&change).await.unwrap()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (stored.credits_clawed_back, stored.credits_deficit),
-        (300, 700)
-    );
-    assert_eq!(
-        h.repos.payments.refunds_of(&paid.id).await.unwrap(),
-        vec![stored]
-    );
-    assert_eq!(
-        flow(h).apply_payment_change(&change).await.unwrap(),
-        PaymentChangeOutcome::Stale
-    );
-    assert_eq!(h.repos.ledger.balance(&a, at(80)).await.unwrap().balance, 0);
-    h.assert_no_drift().await;
-}
-
-pub async fn stale_or_missing_writes_nothing(h: &Harness) {
-    let a = h.account().await;
-    let mut change = approval(h, &a).await;
-    change.guard.status = PaymentStatus::AwaitingTransfer;
-    assert_eq!(
-        flow(h).apply_payment_change(&change).await.unwrap(),
-        PaymentChangeOutcome::Stale
-    );
-    let mut wrong_invoice = approval(h, &h.account().await).await;
-    wrong_invoice.invoice.as_mut().unwrap().expected_amount_paid = 5;
-    assert_eq!(
-        flow(h).apply_payment_change(&wrong_invoice).await.unwrap(),
-        PaymentChangeOutcome::Stale
-    );
-    let mut ghost = change.clone();
-    ghost.payment.id = billing_domain::types::PaymentId::generate(at(0));
-    assert_eq!(
-        flow(h).apply_payment_change(&ghost).await.unwrap(),
-        PaymentChangeOutcome::Stale
-    );
-    assert_eq!(h.repos.ledger.balance(&a, at(60)).await.unwrap().balance, 0);
-    assert_eq!(audit_count(h).await, 0);
-}
-
-pub async fn payments_due_for_expiry(h: &Harness) {
-    let a = h.account().await;
-    let inv = finalized(&a, at(0));
-    h.repos.invoices.insert(&inv).await.unwrap();
-    let mut due = Vec::new();
+    let inv = h.invoice(&a).await;
+    let mut stored = Vec::new();
     for (i, (status, expires)) in [
         (PaymentStatus::AwaitingTransfer, Some(10)),
-        (PaymentStatus::Rejected, Some(20)),
+        (PaymentStatus::Rejected, Some(5)),
         (PaymentStatus::AwaitingTransfer, Some(5_000)),
         (PaymentStatus::PendingApproval, Some(10)),
         (PaymentStatus::AwaitingTransfer, None),
+        (PaymentStatus::Succeeded, Some(10)),
     ]
     .into_iter()
     .enumerate()
     {
-        let mut p = payment(
-            &a,
-            &inv.id,
-            at(i as i64),
-            PaymentMethodKind::BankTransfer,
-            status,
-            None,
-        );
+        let transfer = PaymentMethodKind::BankTransfer;
+        let mut p = payment(&a, &inv, at(i as i64), transfer, status, None);
         p.expires_at = expires.map(at);
         h.repos.payments.insert(&p).await.unwrap();
-        due.push(p);
+        stored.push(p);
     }
-    let got = flow(h)
-        .payments_due_for_expiry(at(1_000), 10)
-        .await
-        .unwrap();
-    assert_eq!(got, vec![due[0].clone(), due[1].clone()]);
+    let due = |now, limit| {
+        let f = h.payment_flow();
+        async move { f.payments_due_for_expiry(at(now), limit).await.unwrap() }
+    };
     assert_eq!(
-        flow(h).payments_due_for_expiry(at(1_000), 1).await.unwrap(),
-        vec![due[0].clone()]
+        due(1_000, 10).await,
+        vec![stored[0].clone(), stored[1].clone()],
+        "awaiting or rejected, past their expiry, oldest first"
+    );
+    assert_eq!(due(1_000, 1).await, vec![stored[0].clone()]);
+    assert_eq!(
+        due(10, 10).await,
+        vec![stored[1].clone()],
+        "expires_at strictly before now"
     );
 }

@@ -2,11 +2,9 @@
 
 use std::sync::Arc;
 
-use billing_domain::entities::{
-    InvoiceStatus, PaymentMethodKind, PaymentStatus, RefundStatus, WebhookEvent,
-};
+use billing_domain::entities::{PaymentMethodKind, PaymentStatus, RefundStatus, WebhookEvent};
 use billing_domain::ports::{PaymentFlowRepository, RecordOutcome, WebhookEventRepository};
-use billing_domain::types::{AccountId, WebhookEventId};
+use billing_domain::types::WebhookEventId;
 use time::Duration;
 
 use crate::Harness;
@@ -30,20 +28,6 @@ fn event(gateway: PaymentMethodKind, event_id: &str, ms: i64) -> WebhookEvent {
         received_at: at(ms),
         processed_at: None,
     }
-}
-
-async fn stored_payment(
-    h: &Harness,
-    a: &AccountId,
-    ms: i64,
-    method: PaymentMethodKind,
-    status: PaymentStatus,
-) -> billing_domain::entities::Payment {
-    let inv = invoice(a, at(ms), InvoiceStatus::Pending, None);
-    h.repos.invoices.insert(&inv).await.unwrap();
-    let p = payment(a, &inv.id, at(ms), method, status, None);
-    h.repos.payments.insert(&p).await.unwrap();
-    p
 }
 
 pub async fn webhook_record_dedupes_and_marks_processed(h: &Harness) {
@@ -112,7 +96,7 @@ pub async fn webhook_record_dedupes_and_marks_processed(h: &Harness) {
 
 pub async fn webhook_concurrent_records_store_once(h: &Harness) {
     let w = events(h);
-    let tasks: Vec<_> = (0..12)
+    let tasks: Vec<_> = (0..20)
         .map(|i| {
             let w = w.clone();
             tokio::spawn(async move {
@@ -124,8 +108,10 @@ pub async fn webhook_concurrent_records_store_once(h: &Harness) {
         .collect();
     let mut new = 0;
     for t in tasks {
-        if t.await.unwrap() == RecordOutcome::New {
-            new += 1;
+        match t.await.unwrap() {
+            RecordOutcome::New => new += 1,
+            RecordOutcome::SeenUnprocessed => {}
+            RecordOutcome::AlreadyProcessed => panic!("never processed"),
         }
     }
     assert_eq!(new, 1);
@@ -133,11 +119,10 @@ pub async fn webhook_concurrent_records_store_once(h: &Harness) {
 
 pub async fn payment_found_by_gateway_reference(h: &Harness) {
     let a = h.account().await;
-    let inv = invoice(&a, at(1), InvoiceStatus::Pending, None);
-    h.repos.invoices.insert(&inv).await.unwrap();
+    let inv = h.invoice(&a).await;
     let mut p = payment(
         &a,
-        &inv.id,
+        &inv,
         at(1),
         PaymentMethodKind::Paypal,
         PaymentStatus::Processing,
@@ -164,119 +149,65 @@ pub async fn payment_found_by_gateway_reference(h: &Harness) {
 }
 
 pub async fn payments_to_reconcile_filters_and_orders(h: &Harness) {
+    use PaymentMethodKind::{BankTransfer, Paypal, Stripe};
+    use PaymentStatus::{Processing, Succeeded, Unknown};
     let a = h.account().await;
-    let unknown = stored_payment(h, &a, 1, PaymentMethodKind::Stripe, PaymentStatus::Unknown).await;
-    let mut old = payment(
-        &a,
-        &unknown.invoice_id,
-        at(2),
-        PaymentMethodKind::Paypal,
-        PaymentStatus::Processing,
-        None,
-    );
+    let unknown = stored_payment(h, &a, 1, Stripe, Unknown, None).await;
+    let mut old = payment(&a, &unknown.invoice_id, at(2), Paypal, Processing, None);
     old.updated_at = at(0) - Duration::minutes(10);
     h.repos.payments.insert(&old).await.unwrap();
-    let fresh = stored_payment(
-        h,
-        &a,
-        3,
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Processing,
-    )
-    .await;
-    stored_payment(
-        h,
-        &a,
-        4,
-        PaymentMethodKind::BankTransfer,
-        PaymentStatus::Unknown,
-    )
-    .await;
-    stored_payment(
-        h,
-        &a,
-        5,
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Succeeded,
-    )
-    .await;
-    let both = vec![PaymentStatus::Unknown, PaymentStatus::Processing];
-    let ids =
-        |v: Vec<billing_domain::entities::Payment>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    let fresh = stored_payment(h, &a, 3, Stripe, Processing, None).await;
+    stored_payment(h, &a, 4, BankTransfer, Unknown, None).await;
+    stored_payment(h, &a, 5, Stripe, Succeeded, None).await;
+    let f = flow(h);
+    // Gateway payments in `statuses` last updated before `before`, not deferred past `now`.
+    let reconcile = |statuses: &[PaymentStatus], before, limit, now| {
+        let (f, statuses) = (Arc::clone(&f), statuses.to_vec());
+        async move {
+            let due = f.payments_to_reconcile(statuses, at(before), limit, at(now));
+            due.await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let both = [Unknown, Processing];
+    let (old, unknown, fresh) = (old.id, unknown.id, fresh.id);
+    assert_eq!(reconcile(&both, 0, 10, 1000).await, vec![old.clone()]);
     assert_eq!(
-        ids(flow(h)
-            .payments_to_reconcile(both.clone(), at(0), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![old.id.clone()]
+        reconcile(&both, 100, 10, 1000).await,
+        vec![old.clone(), unknown.clone(), fresh.clone()],
+        "oldest update first; manual payments never"
     );
     assert_eq!(
-        ids(flow(h)
-            .payments_to_reconcile(both.clone(), at(100), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![old.id.clone(), unknown.id.clone(), fresh.id.clone()]
-    );
-    assert_eq!(
-        ids(flow(h)
-            .payments_to_reconcile(vec![PaymentStatus::Unknown], at(100), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![unknown.id.clone()]
+        reconcile(&[Unknown], 100, 10, 1000).await,
+        vec![unknown.clone()]
     );
     // The janitor's backoff: deferred 5 s, then 10 s; left out until due; cleared, back.
-    let f = flow(h);
     let backoff = billing_domain::ports::RetryBackoff::JANITOR;
-    let subject = unknown.id.as_str();
+    let subject = unknown.as_str();
+    let defer = |reason: &'static str, now| f.defer_retry(subject, reason, at(now), backoff);
+    assert_eq!(defer("timeout", 1000).await.unwrap(), 1);
     assert_eq!(
-        f.defer_retry(subject, "timeout", at(1000), backoff)
-            .await
-            .unwrap(),
-        1
+        reconcile(&both, 100, 10, 5999).await,
+        vec![old.clone(), fresh.clone()]
     );
-    let due = |t| f.payments_to_reconcile(both.clone(), at(100), 10, t);
-    assert_eq!(
-        ids(due(at(5999)).await.unwrap()),
-        vec![old.id.clone(), fresh.id.clone()]
-    );
-    assert_eq!(ids(due(at(6000)).await.unwrap()).len(), 3);
-    assert_eq!(
-        f.defer_retry(subject, "5xx", at(6000), backoff)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(ids(due(at(15_999)).await.unwrap()).len(), 2);
-    assert_eq!(ids(due(at(16_000)).await.unwrap()).len(), 3);
+    assert_eq!(reconcile(&both, 100, 10, 6000).await.len(), 3);
+    assert_eq!(defer("5xx", 6000).await.unwrap(), 2);
+    assert_eq!(reconcile(&both, 100, 10, 15_999).await.len(), 2);
+    assert_eq!(reconcile(&both, 100, 10, 16_000).await.len(), 3);
     f.clear_retry(subject).await.unwrap();
     f.clear_retry(subject).await.unwrap(); // twice: no error
-    assert_eq!(ids(due(at(1000)).await.unwrap()).len(), 3);
-    assert_eq!(
-        f.defer_retry(subject, "again", at(1000), backoff)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        flow(h)
-            .payments_to_reconcile(both, at(100), 1, at(1000))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(reconcile(&both, 100, 10, 1000).await.len(), 3);
+    assert_eq!(defer("again", 1000).await.unwrap(), 1);
+    assert_eq!(reconcile(&both, 100, 1, 1000).await.len(), 1);
 }
 
 pub async fn settle_refund_once_by_either_id(h: &Harness) {
     let a = h.account().await;
-    let p = stored_payment(
-        h,
-        &a,
-        1,
-        PaymentMethodKind::Stripe,
-        PaymentStatus::Succeeded,
-    )
-    .await;
+    use {PaymentMethodKind::Stripe, PaymentStatus::Succeeded};
+    let p = stored_payment(h, &a, 1, Stripe, Succeeded, None).await;
     let mut r1 = refund(&p, at(2));
     r1.gateway_refund_id = Some("re_gw_1".into());
     let r2 = refund(&p, at(3));

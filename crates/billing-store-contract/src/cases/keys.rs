@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{IdempotencyBegin, IdempotencyRecord};
-use billing_domain::ports::AuditFilter;
+use billing_domain::entities::{ApiKey, IdempotencyBegin, IdempotencyRecord};
 use billing_domain::types::ApiKeyId;
 
 use crate::Harness;
@@ -34,39 +33,21 @@ pub async fn api_key_insert_find_get_list(h: &Harness) {
         .await
         .unwrap();
     assert_eq!((p.data, p.has_more), (vec![a], false));
-    let log = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(log.data.len(), 1);
+    assert_eq!(audit_count(h).await, 1);
+}
+
+/// Revokes `id` at `ms`, audited.
+async fn revoke(h: &Harness, id: &ApiKeyId, ms: i64) -> Result<ApiKey, RepoError> {
+    let entry = audit(at(ms), "api_key.revoke", id.as_str());
+    h.repos.api_keys.revoke(id, at(ms), &entry).await
 }
 
 pub async fn api_key_revoke_twice_keeps_first_time(h: &Harness) {
     let k = api_key(at(0), "hash-r");
     h.repos.api_keys.insert(&k, None).await.unwrap();
-    let first = h
-        .repos
-        .api_keys
-        .revoke(
-            &k.id,
-            at(10),
-            &audit(at(10), "api_key.revoke", k.id.as_str()),
-        )
-        .await
-        .unwrap();
+    let first = revoke(h, &k.id, 10).await.unwrap();
     assert_eq!(first.revoked_at, Some(at(10)));
-    let second = h
-        .repos
-        .api_keys
-        .revoke(
-            &k.id,
-            at(20),
-            &audit(at(20), "api_key.revoke", k.id.as_str()),
-        )
-        .await
-        .unwrap();
+    let second = revoke(h, &k.id, 20).await.unwrap();
     assert_eq!(second.revoked_at, Some(at(10)));
     assert_eq!(
         h.repos
@@ -76,37 +57,24 @@ pub async fn api_key_revoke_twice_keeps_first_time(h: &Harness) {
             .unwrap()
             .unwrap()
             .revoked_at,
-        Some(at(10))
+        Some(at(10)),
+        "revoked keys are still found"
     );
+    assert_eq!(audit_count_of(h, "api_key.revoke").await, 2);
 }
 
 pub async fn api_key_revoke_missing_is_not_found(h: &Harness) {
     let id = ApiKeyId::generate(at(0));
-    let r = h
-        .repos
-        .api_keys
-        .revoke(&id, at(1), &audit(at(1), "api_key.revoke", id.as_str()))
-        .await;
-    assert_eq!(r, Err(RepoError::NotFound));
-    assert!(
-        h.repos
-            .audit
-            .list(&AuditFilter::default(), &page(10, None))
-            .await
-            .unwrap()
-            .data
-            .is_empty()
-    );
+    assert_eq!(revoke(h, &id, 1).await, Err(RepoError::NotFound));
+    assert!(audit_log(h).await.is_empty());
 }
 
-pub async fn api_key_hash_is_unique(h: &Harness) {
-    h.repos
-        .api_keys
-        .insert(&api_key(at(0), "dup"), None)
-        .await
-        .unwrap();
-    let r = h.repos.api_keys.insert(&api_key(at(1), "dup"), None).await;
-    assert!(matches!(r, Err(RepoError::Conflict(_))));
+pub async fn api_key_ids_and_hashes_are_unique(h: &Harness) {
+    let k = api_key(at(0), "dup");
+    h.repos.api_keys.insert(&k, None).await.unwrap();
+    let same_hash = api_key(at(1), "dup");
+    assert_conflict(h.repos.api_keys.insert(&same_hash, None).await, "same hash");
+    assert_conflict(h.repos.api_keys.insert(&k, None).await, "same id");
 }
 
 fn record(key: &str) -> IdempotencyRecord {
@@ -120,19 +88,30 @@ fn record(key: &str) -> IdempotencyRecord {
     }
 }
 
-pub async fn idempotency_begin_complete_existing(h: &Harness) {
+pub async fn idempotency_begin_complete_keeps_the_first_response(h: &Harness) {
     let r = record("k1");
     assert_eq!(
         h.repos.idempotency.begin(&r).await.unwrap(),
         IdempotencyBegin::Started
     );
-    match h.repos.idempotency.begin(&r).await.unwrap() {
-        IdempotencyBegin::Existing(e) => assert_eq!(e.response_status, None),
-        other => panic!("{other:?}"),
-    }
+    // A retry sees the record as first begun: a response on the retry is ignored.
+    let retry = IdempotencyRecord {
+        response_status: Some(999),
+        created_at: at(5),
+        ..r.clone()
+    };
+    assert_eq!(
+        h.repos.idempotency.begin(&retry).await.unwrap(),
+        IdempotencyBegin::Existing(r.clone())
+    );
     h.repos
         .idempotency
         .complete("key_1", "k1", 201, b"{\"ok\":true}")
+        .await
+        .unwrap();
+    h.repos
+        .idempotency
+        .complete("key_1", "k1", 500, b"later")
         .await
         .unwrap();
     let expected = IdempotencyRecord {
@@ -142,7 +121,8 @@ pub async fn idempotency_begin_complete_existing(h: &Harness) {
     };
     assert_eq!(
         h.repos.idempotency.begin(&r).await.unwrap(),
-        IdempotencyBegin::Existing(expected)
+        IdempotencyBegin::Existing(expected),
+        "the first response is kept"
     );
     // Keys are per principal.
     let other = IdempotencyRecord {
@@ -153,10 +133,12 @@ pub async fn idempotency_begin_complete_existing(h: &Harness) {
         h.repos.idempotency.begin(&other).await.unwrap(),
         IdempotencyBegin::Started
     );
-    assert_eq!(
-        h.repos.idempotency.complete("key_3", "k1", 200, b"").await,
-        Err(RepoError::NotFound)
-    );
+    for (principal, key) in [("key_3", "k1"), ("key_1", "missing")] {
+        assert_eq!(
+            h.repos.idempotency.complete(principal, key, 200, b"").await,
+            Err(RepoError::NotFound)
+        );
+    }
 }
 
 pub async fn idempotency_abandon_allows_a_retry(h: &Harness) {
@@ -206,7 +188,7 @@ pub async fn idempotency_purge_before(h: &Harness) {
 
 pub async fn idempotency_concurrent_begins_start_once(h: &Harness) {
     let repo = Arc::clone(&h.repos.idempotency);
-    let tasks: Vec<_> = (0..20)
+    let tasks: Vec<_> = (0..50)
         .map(|_| {
             let repo = Arc::clone(&repo);
             tokio::spawn(async move { repo.begin(&record("same")).await })

@@ -1,6 +1,6 @@
 //! AuditRepository, OutboxRepository, StoreHealth.
 
-use billing_domain::entities::OutboxEvent;
+use billing_domain::entities::{AuditEntry, OutboxEvent};
 use billing_domain::ports::AuditFilter;
 use billing_domain::types::{AccountId, EventId};
 
@@ -13,57 +13,85 @@ pub async fn audit_insert_and_list_filters(h: &Harness) {
     b.actor = "key_other".into();
     b.before = Some(serde_json::json!({"name": "old"}));
     let c = audit(at(20), "credit_package.update", "cpkg_2");
-    for e in [&a, &b, &c] {
+    let d = audit(at(30), "account.update", "acct_2");
+    for e in [&a, &b, &c, &d] {
         h.repos.audit.insert(e).await.unwrap();
     }
-    let all = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(all.data, vec![c.clone(), b.clone(), a.clone()]);
-    let f = AuditFilter {
-        action: Some("credit_package.update".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        h.repos.audit.list(&f, &page(10, None)).await.unwrap().data,
-        vec![c.clone(), a.clone()]
-    );
-    let f = AuditFilter {
-        actor: Some("key_other".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        h.repos.audit.list(&f, &page(10, None)).await.unwrap().data,
-        vec![b.clone()]
-    );
-    let f = AuditFilter {
-        target_type: Some("credit_package".into()),
-        target_id: Some("cpkg_2".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        h.repos.audit.list(&f, &page(10, None)).await.unwrap().data,
-        vec![c.clone()]
-    );
-    let f = AuditFilter {
-        from: Some(at(10)),
-        to: Some(at(20)),
-        ..Default::default()
-    };
-    assert_eq!(
-        h.repos.audit.list(&f, &page(10, None)).await.unwrap().data,
-        vec![b.clone()]
-    );
+    assert_conflict(h.repos.audit.insert(&a).await, "same id");
+    let log = |e: &[&AuditEntry]| e.iter().map(|&e| e.clone()).collect::<Vec<_>>();
+    assert_eq!(audit_log(h).await, log(&[&d, &c, &b, &a]));
+    let cases = [
+        (
+            AuditFilter {
+                action: Some("credit_package.update".into()),
+                ..Default::default()
+            },
+            log(&[&c, &a]),
+        ),
+        (
+            AuditFilter {
+                actor: Some("key_other".into()),
+                ..Default::default()
+            },
+            log(&[&b]),
+        ),
+        (
+            AuditFilter {
+                action: Some("account.update".into()),
+                actor: Some("key_admin".into()),
+                ..Default::default()
+            },
+            log(&[&d]),
+        ),
+        (
+            AuditFilter {
+                target_type: Some("credit_package".into()),
+                ..Default::default()
+            },
+            log(&[&c, &a]),
+        ),
+        (
+            AuditFilter {
+                target_id: Some("cpkg_2".into()),
+                ..Default::default()
+            },
+            log(&[&c]),
+        ),
+        (
+            AuditFilter {
+                target_type: Some("credit_package".into()),
+                target_id: Some("cpkg_2".into()),
+                ..Default::default()
+            },
+            log(&[&c]),
+        ),
+        (
+            AuditFilter {
+                from: Some(at(10)),
+                to: Some(at(20)),
+                ..Default::default()
+            },
+            log(&[&b]),
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(audit_where(h, filter.clone()).await, expected, "{filter:?}");
+    }
+    let all = AuditFilter::default();
     let p = h
         .repos
         .audit
-        .list(&AuditFilter::default(), &page(2, Some(c.id.as_str())))
+        .list(&all, &page(2, Some(d.id.as_str())))
         .await
         .unwrap();
-    assert_eq!((p.data, p.has_more), (vec![b, a], false));
+    assert_eq!((p.data, p.has_more), (log(&[&c, &b]), true));
+    let p = h
+        .repos
+        .audit
+        .list(&all, &page(2, Some(b.id.as_str())))
+        .await
+        .unwrap();
+    assert_eq!((p.data, p.has_more), (vec![a], false));
 }
 
 fn event(account: Option<&AccountId>, kind: &str, ms: i64) -> OutboxEvent {
@@ -85,46 +113,44 @@ pub async fn outbox_list_undelivered_mark_delivered(h: &Harness) {
     for e in [&e1, &e2, &e3] {
         h.repos.outbox.insert(e).await.unwrap();
     }
-    let all = h
-        .repos
-        .outbox
-        .list(None, None, &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(all.data, vec![e3.clone(), e2.clone(), e1.clone()]);
-    let mine = h
-        .repos
-        .outbox
-        .list(Some(acct.clone()), None, &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(mine.data, vec![e3.clone(), e1.clone()]);
-    let low = h
-        .repos
-        .outbox
-        .list(
-            Some(acct),
-            Some("credits.low_balance".into()),
-            &page(10, None),
-        )
-        .await
-        .unwrap();
-    assert_eq!(low.data, vec![e3.clone()]);
-    let p = h
-        .repos
-        .outbox
-        .list(None, None, &page(1, Some(e3.id.as_str())))
-        .await
-        .unwrap();
-    assert_eq!((p.data, p.has_more), (vec![e2.clone()], true));
+    assert_conflict(h.repos.outbox.insert(&e1).await, "same id");
+    let list = |account: Option<&AccountId>, kind: Option<&str>, limit, after: Option<&EventId>| {
+        let (outbox, account) = (h.repos.outbox.clone(), account.cloned());
+        let (kind, after) = (kind.map(str::to_owned), after.map(|e| e.to_string()));
+        async move {
+            let p = outbox
+                .list(account, kind, &page(limit, after.as_deref()))
+                .await
+                .unwrap();
+            (p.data, p.has_more)
+        }
+    };
+    assert_eq!(
+        list(None, None, 10, None).await,
+        (vec![e3.clone(), e2.clone(), e1.clone()], false)
+    );
+    assert_eq!(
+        list(Some(&acct), None, 10, None).await,
+        (vec![e3.clone(), e1.clone()], false)
+    );
+    assert_eq!(
+        list(Some(&acct), Some("credits.low_balance"), 10, None).await,
+        (vec![e3.clone()], false)
+    );
+    assert_eq!(
+        list(None, None, 1, Some(&e3.id)).await,
+        (vec![e2.clone()], true)
+    );
 
     assert_eq!(
         h.repos.outbox.undelivered(2).await.unwrap(),
-        vec![e1.clone(), e2.clone()]
+        vec![e1.clone(), e2.clone()],
+        "oldest first"
     );
+    let unknown = EventId::generate(at(9));
     h.repos
         .outbox
-        .mark_delivered(&[e1.id.clone(), e2.id.clone()], at(100))
+        .mark_delivered(&[e1.id.clone(), e2.id.clone(), unknown], at(100))
         .await
         .unwrap();
     h.repos
@@ -134,14 +160,9 @@ pub async fn outbox_list_undelivered_mark_delivered(h: &Harness) {
         .unwrap();
     h.repos.outbox.mark_delivered(&[], at(300)).await.unwrap();
     assert_eq!(h.repos.outbox.undelivered(10).await.unwrap(), vec![e3]);
-    let delivered = h
-        .repos
-        .outbox
-        .list(None, Some("invoice.paid".into()), &page(10, None))
-        .await
-        .unwrap();
+    let (delivered, _) = list(None, Some("invoice.paid"), 10, None).await;
     assert_eq!(
-        delivered.data[0].delivered_at,
+        delivered[0].delivered_at,
         Some(at(100)),
         "first delivery time kept"
     );

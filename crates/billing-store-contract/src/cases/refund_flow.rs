@@ -173,65 +173,42 @@ pub async fn refunds_found_by_either_id_and_unacknowledged_listed(h: &Harness) {
     );
     let later = refund(&p, at(8));
     h.repos.payments.insert_refund(&later).await.unwrap();
-    // Pending without a gateway id, created in [after, before): `r` (at 3) and `later` (at 8).
-    let ids =
-        |v: Vec<billing_domain::entities::Refund>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    // Pending without a gateway id, created in [after, before), not deferred past `now`.
+    let unacked = |after, before, limit, now| {
+        let f = Arc::clone(&f);
+        async move {
+            let found = f.unacknowledged_refunds(at(after), at(before), limit, at(now));
+            found
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|x| x.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let (r, later) = (r.id, later.id);
     assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(0), at(10), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![r.id.clone(), later.id.clone()]
+        unacked(0, 10, 10, 1000).await,
+        vec![r.clone(), later.clone()],
+        "`r` (at 3) and `later` (at 8), oldest first"
     );
-    assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(0), at(10), 1, at(1000))
-            .await
-            .unwrap()),
-        vec![r.id.clone()]
-    );
-    assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(4), at(10), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![later.id.clone()]
-    );
-    assert!(
-        f.unacknowledged_refunds(at(0), at(3), 10, at(1000))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(unacked(0, 10, 1, 1000).await, vec![r.clone()]);
+    assert_eq!(unacked(4, 10, 10, 1000).await, vec![later.clone()]);
+    assert!(unacked(0, 3, 10, 1000).await.is_empty());
     // Deferred by the janitor's backoff: left out until due.
     let backoff = billing_domain::ports::RetryBackoff::JANITOR;
-    f.defer_retry(later.id.as_str(), "timeout", at(1000), backoff)
+    f.defer_retry(later.as_str(), "timeout", at(1000), backoff)
         .await
         .unwrap();
+    assert_eq!(unacked(0, 10, 10, 5999).await, vec![r.clone()]);
     assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(0), at(10), 10, at(5999))
-            .await
-            .unwrap()),
-        vec![r.id.clone()]
+        unacked(0, 10, 10, 6000).await,
+        vec![r.clone(), later.clone()]
     );
-    assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(0), at(10), 10, at(6000))
-            .await
-            .unwrap()),
-        vec![r.id.clone(), later.id.clone()]
-    );
-    f.settle_refund(Some(later.id.clone()), None, RefundStatus::Succeeded, at(9))
+    f.settle_refund(Some(later), None, RefundStatus::Succeeded, at(9))
         .await
         .unwrap();
-    assert_eq!(
-        ids(f
-            .unacknowledged_refunds(at(0), at(10), 10, at(1000))
-            .await
-            .unwrap()),
-        vec![r.id]
-    );
+    assert_eq!(unacked(0, 10, 10, 1000).await, vec![r]);
 }
 
 pub async fn gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment_id(h: &Harness) {
@@ -241,22 +218,22 @@ pub async fn gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment
     h.repos.payments.insert_refund(&first).await.unwrap();
     let mut again = refund(&p, at(5));
     again.gateway_refund_id = Some("re_gw_same".into());
-    assert!(matches!(
+    assert_conflict(
         h.repos.payments.insert_refund(&again).await,
-        Err(billing_domain::RepoError::Conflict(_))
-    ));
+        "same gateway refund id",
+    );
     // Settling a pending refund with a gateway id another refund has: refused, nothing changes.
-    assert!(matches!(
+    assert_conflict(
         flow(h)
             .settle_refund(
                 Some(r.id.clone()),
                 Some("re_gw_same".into()),
                 RefundStatus::Succeeded,
-                at(6)
+                at(6),
             )
             .await,
-        Err(billing_domain::RepoError::Conflict(_))
-    ));
+        "settled with a taken gateway refund id",
+    );
     assert_eq!(
         flow(h)
             .find_refund(Some(r.id.clone()), None)

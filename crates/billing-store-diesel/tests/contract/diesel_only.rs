@@ -48,15 +48,7 @@ pub async fn timestamps_keep_microseconds_in_utc(db: &TestStore) {
         to: Some(expected + time::Duration::seconds(1)),
         ..Default::default()
     };
-    assert_eq!(
-        audit
-            .list(&f, &page(1, None))
-            .await
-            .unwrap()
-            .data
-            .len(),
-        1
-    );
+    assert_eq!(audit.list(&f, &page(1, None)).await.unwrap().data.len(), 1);
 }
 
 /// Every column `schema.rs` names exists in this backend's migrations.

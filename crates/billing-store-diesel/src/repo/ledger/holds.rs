@@ -71,7 +71,13 @@ pub(crate) fn hold(conn: &mut AnyConnection, h: &NewHold) -> DbResult<HoldOutcom
             .execute(conn)?;
         let entry_row = locked.append(
             conn,
-            NewEntry::for_hold(rule.clone(), h.entry_id.to_string(), &row, &h.actor, r.created_at),
+            NewEntry::for_hold(
+                rule.clone(),
+                h.entry_id.to_string(),
+                &row,
+                &h.actor,
+                r.created_at,
+            ),
         )?;
         Ok(HoldOutcome::Applied(
             reservation(row.clone())?,
