@@ -132,10 +132,11 @@ async fn every_documented_operation_is_routed_and_every_endpoint_documented(app:
             r.status,
             r.body
         );
-        // public on purpose: the catalog, and what gateways and payers call (signed webhooks,
+        // public on purpose: the catalogs (packages, plans), and what gateways and payers call (signed webhooks,
         // the PayPal return), which authenticate by signature or order id instead
         let public = [
             "/v1/credit-packages",
+            "/v1/plans",
             "/v1/webhooks/stripe",
             "/v1/webhooks/paypal",
             "/v1/paypal/return",
