@@ -31,18 +31,32 @@ async fn seed_is_idempotent_and_public_order_is_featured_first(app: &TestApp) {
     assert_eq!(names, ["Pro", "Starter", "Business", "Enterprise"]);
     let pro = &data[0];
     assert_eq!(pro["credits"], 2000);
-    assert_eq!(pro["price"]["amount"], 2900);
-    assert_eq!(pro["price"]["currency"], "USD");
+    assert_eq!(pro["prices"][0], json!({"amount": 2900, "currency": "USD"}));
+    let currencies: Vec<&str> = pro["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["currency"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        currencies,
+        ["USD", "EUR", "NGN", "KES", "PHP"],
+        "priced in every seeded currency"
+    );
+    assert_eq!(
+        pro["net_prices"][2],
+        json!({"currency": "NGN", "amount": 4_500_000, "discount": 450_000, "net_amount": 4_050_000})
+    );
     assert_eq!(pro["featured"], true);
-    assert_eq!(pro["net_price"]["amount"], 2610);
-    assert_eq!(data[1]["price"]["amount"], 900);
-    assert_eq!(data[3]["net_price"]["amount"], 19920);
+    assert_eq!(pro["net_prices"][0]["net_amount"], 2610);
+    assert_eq!(data[1]["prices"][0]["amount"], 900);
+    assert_eq!(data[3]["net_prices"][0]["net_amount"], 19920);
     // an invalid key is still refused on the public listing
     app.get("bk_nope", "/v1/credit-packages").await.expect(401);
 }
 
 async fn admin_package_lifecycle(app: &TestApp) {
-    let body = json!({ "name": "Mega", "slug": "mega", "credits": 100000, "price": 99900, "currency": "USD", "discount_percent": "12.5", "sort_order": 9, "stripe_price_id": "price_123" });
+    let body = json!({ "name": "Mega", "slug": "mega", "credits": 100000, "prices": [{"amount": 99900, "currency": "USD"}], "discount_percent": "12.5", "sort_order": 9, "stripe_price_id": "price_123" });
     let created = app
         .post(&app.admin, "/v1/admin/credit-packages", body)
         .await
@@ -50,7 +64,7 @@ async fn admin_package_lifecycle(app: &TestApp) {
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("cpkg_"));
     assert_eq!(created.body["discount_percent"], "12.5");
-    assert_eq!(created.body["net_price"]["amount"], 87412);
+    assert_eq!(created.body["net_prices"][0]["net_amount"], 87412);
     app.get(&app.admin, &format!("/v1/admin/credit-packages/{id}"))
         .await
         .expect(200);
@@ -58,12 +72,27 @@ async fn admin_package_lifecycle(app: &TestApp) {
         .patch(
             &app.admin,
             &format!("/v1/admin/credit-packages/{id}"),
-            json!({ "featured": true, "price": 89900 }),
+            json!({ "featured": true, "prices": [{"amount": 89900, "currency": "USD"}, {"amount": 82900, "currency": "EUR"}] }),
         )
         .await
         .expect(200);
     assert_eq!(patched.body["featured"], true);
-    assert_eq!(patched.body["price"]["amount"], 89900);
+    assert_eq!(patched.body["prices"][0]["amount"], 89900);
+    // 82900 × 12.5 % = 10362.5, rounded half away from zero to 10363.
+    assert_eq!(
+        patched.body["net_prices"][1]["net_amount"], 72537,
+        "the discount applies per price"
+    );
+    // What a client reads it can send back.
+    let again = app
+        .patch(
+            &app.admin,
+            &format!("/v1/admin/credit-packages/{id}"),
+            json!({ "prices": patched.body["prices"].clone() }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.body["prices"], patched.body["prices"]);
     let public = app
         .get(&app.service, "/v1/credit-packages")
         .await
@@ -127,8 +156,7 @@ async fn admin_package_lifecycle(app: &TestApp) {
 }
 
 async fn bad_package_input_writes_nothing(app: &TestApp) {
-    let good =
-        json!({ "name": "Ok", "slug": "ok", "credits": 100, "price": 100, "currency": "USD" });
+    let good = json!({ "name": "Ok", "slug": "ok", "credits": 100, "prices": [{"amount": 100, "currency": "USD"}] });
     let with = |k: &str, v: serde_json::Value| {
         let mut b = good.clone();
         b[k] = v;
@@ -138,17 +166,41 @@ async fn bad_package_input_writes_nothing(app: &TestApp) {
         (with("discount_percent", json!(101)), "discount_percent"),
         (with("discount_percent", json!(-1)), "discount_percent"),
         (with("discount_percent", json!("abc")), "discount_percent"),
-        (with("price", json!(-100)), "price"),
-        (with("price", json!(1e30)), "price"),
-        (with("price", json!("12")), "price"),
+        (
+            with("prices", json!([{"amount": -100, "currency": "USD"}])),
+            "prices[0].amount",
+        ),
+        (
+            with("prices", json!([{"amount": 1e30, "currency": "USD"}])),
+            "prices[0].amount",
+        ),
+        (
+            with("prices", json!([{"amount": "12", "currency": "USD"}])),
+            "prices[0].amount",
+        ),
+        (with("prices", json!([])), "prices"),
+        (
+            with(
+                "prices",
+                json!([{"amount": 1, "currency": "USD"}, {"amount": 2, "currency": "USD"}]),
+            ),
+            "prices[1].currency",
+        ),
+        (with("price", json!(100)), "price"),
         (with("credits", json!(0)), "credits"),
         (with("credits", json!(-5)), "credits"),
         (
             with("credits", json!(99_999_999_999_999_999_999.0)),
             "credits",
         ),
-        (with("currency", json!("XYZ")), "currency"),
-        (with("currency", json!("usd dollars")), "currency"),
+        (
+            with("prices", json!([{"amount": 1, "currency": "XYZ"}])),
+            "prices[0].currency",
+        ),
+        (
+            with("prices", json!([{"amount": 1, "currency": "usd dollars"}])),
+            "prices[0].currency",
+        ),
         (with("name", json!("n".repeat(101))), "name"),
         (with("slug", json!("Not A Slug")), "slug"),
         (with("sort_order", json!(10_000_000_000_i64)), "sort_order"),

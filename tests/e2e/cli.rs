@@ -30,7 +30,8 @@ async fn migrate_seed_and_create_a_key_from_the_command_line() {
     assert!(first.stdout.is_empty(), "logs go to stderr");
     let second = billing(&db, &["seed"]);
     assert!(
-        String::from_utf8_lossy(&second.stderr).contains("packages=0 plans=0 payment_method_configs=0"),
+        String::from_utf8_lossy(&second.stderr)
+            .contains("packages=0 plans=0 payment_method_configs=0"),
         "a second seed creates nothing"
     );
     let out = billing(

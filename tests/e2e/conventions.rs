@@ -135,7 +135,7 @@ async fn request_ids_are_echoed_or_generated(app: &TestApp) {
     let created = TestApp::send(
         app.request(Method::POST, "/v1/admin/credit-packages", Some(&app.admin))
             .header("X-Request-Id", "audit-me-1")
-            .json(&serde_json::json!({ "name": "P", "slug": "p", "credits": 1, "price": 1, "currency": "USD" })),
+            .json(&serde_json::json!({ "name": "P", "slug": "p", "credits": 1, "prices": [{"amount": 1, "currency": "USD"}] })),
     )
     .await
     .expect(201);

@@ -22,6 +22,7 @@ mod gateway_stripe;
 mod gateways;
 mod idempotency;
 mod invoices;
+mod local_currencies;
 mod manual_payments;
 mod openapi;
 mod operations;

@@ -152,7 +152,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
         .post(
             &app.admin,
             "/v1/admin/credit-packages",
-            json!({ "name": "Old", "slug": "old", "credits": 10, "price": 900, "currency": "EUR" }),
+            json!({ "name": "Old", "slug": "old", "credits": 10, "prices": [{"amount": 900, "currency": "EUR"}] }),
         )
         .await
         .expect(201)
@@ -202,7 +202,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
         (
             json!({ "credit_package_id": s.package, "payment_method": "bank_transfer", "currency": "USD" }),
             "currency",
-            "EUR only",
+            "there is no price in USD; prices are offered in EUR",
         ),
         (
             json!({ "credit_package_id": s.package }),
@@ -231,7 +231,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
         .post(
             &app.admin,
             "/v1/admin/credit-packages",
-            json!({ "name": "Mini", "slug": "mini", "credits": 10, "price": 100, "currency": "EUR" }),
+            json!({ "name": "Mini", "slug": "mini", "credits": 10, "prices": [{"amount": 100, "currency": "EUR"}] }),
         )
         .await
         .expect(201);

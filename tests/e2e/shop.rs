@@ -71,7 +71,7 @@ pub async fn shop(app: &TestApp) -> Shop {
         .post(
             &app.admin,
             "/v1/admin/credit-packages",
-            json!({ "name": "Pro", "slug": "pro", "credits": CREDITS, "price": 2900, "currency": "EUR", "discount_percent": "10" }),
+            json!({ "name": "Pro", "slug": "pro", "credits": CREDITS, "prices": [{"amount": 2900, "currency": "EUR"}], "discount_percent": "10" }),
         )
         .await
         .expect(201)

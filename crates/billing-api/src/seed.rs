@@ -139,7 +139,7 @@ fn package(
     name: &str,
     slug: &str,
     credits: i64,
-    price: i64,
+    prices: Vec<PriceInput>,
     discount: i64,
     featured: bool,
     sort: i64,
@@ -149,8 +149,7 @@ fn package(
         slug: Some(slug.into()),
         description: Some(format!("{credits} credits")),
         credits: Some(credits),
-        price: Some(price),
-        currency: Some("USD".into()),
+        prices: Some(prices),
         discount_percent: Some(serde_json::json!(discount)),
         featured: Some(featured),
         active: Some(true),
@@ -181,13 +180,45 @@ fn config(
     }
 }
 
-/// The sample packages.
+/// The sample packages, priced like the plans in every seeded currency.
 pub fn packages() -> Vec<CreditPackageInput> {
     vec![
-        package("Starter", "starter", 500, 900, 0, false, 1),
-        package("Pro", "pro", 2000, 2900, 10, true, 2),
-        package("Business", "business", 5000, 6900, 15, false, 3),
-        package("Enterprise", "enterprise", 20000, 24900, 20, false, 4),
+        package(
+            "Starter",
+            "starter",
+            500,
+            prices(900, 900, 1_400_000, 120_000, 52_000),
+            0,
+            false,
+            1,
+        ),
+        package(
+            "Pro",
+            "pro",
+            2000,
+            prices(2_900, 2_700, 4_500_000, 375_000, 169_000),
+            10,
+            true,
+            2,
+        ),
+        package(
+            "Business",
+            "business",
+            5000,
+            prices(6_900, 6_400, 10_500_000, 890_000, 399_000),
+            15,
+            false,
+            3,
+        ),
+        package(
+            "Enterprise",
+            "enterprise",
+            20000,
+            prices(24_900, 22_900, 38_500_000, 3_200_000, 1_449_000),
+            20,
+            false,
+            4,
+        ),
     ]
 }
 

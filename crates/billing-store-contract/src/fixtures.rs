@@ -131,7 +131,11 @@ pub fn package(when: OffsetDateTime, slug: &str, active: bool) -> CreditPackage 
         slug: Slug::new(slug, "slug").unwrap(),
         description: Some(text("For teams")),
         credits: Credits::new(1000, "credits").unwrap(),
-        price: Money::new(1900, usd(), "price").unwrap(),
+        prices: billing_domain::types::PriceList::new(vec![
+            Money::new(1900, usd(), "price").unwrap(),
+            Money::new(2_900_000, Currency::parse("NGN").unwrap(), "price").unwrap(),
+        ])
+        .unwrap(),
         discount_percent: Decimal::new(125, 1),
         featured: true,
         active,

@@ -119,7 +119,7 @@ pub(crate) fn package_row(p: &CreditPackage) -> DbResult<PackageRow> {
         slug: p.slug.to_string(),
         description: p.description.as_ref().map(ToString::to_string),
         credits: p.credits.get(),
-        prices: to_json(&billing_domain::types::PriceList::single(p.price), "prices")?,
+        prices: to_json(&p.prices, "prices")?,
         discount_bps: discount_bps(p.discount_percent)?,
         featured: p.featured,
         active: p.active,
@@ -132,14 +132,13 @@ pub(crate) fn package_row(p: &CreditPackage) -> DbResult<PackageRow> {
 }
 
 pub(crate) fn package(r: PackageRow) -> DbResult<CreditPackage> {
-    let prices = price_list(&r.prices)?;
     Ok(CreditPackage {
         id: CreditPackageId::from_trusted(r.id),
         name: text(&r.name, "package name")?,
         slug: Slug::new(&r.slug, "slug").map_err(|e| corrupt("slug", e))?,
         description: opt_text(r.description.as_deref(), "package description")?,
         credits: Credits::new(r.credits, "credits").map_err(|e| corrupt("credits", e))?,
-        price: prices.first(),
+        prices: price_list(&r.prices)?,
         discount_percent: rust_decimal::Decimal::new(i64::from(r.discount_bps), 2).normalize(),
         featured: r.featured,
         active: r.active,

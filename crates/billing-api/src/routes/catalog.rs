@@ -4,7 +4,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, patch, post};
 use billing_domain::entities::CreditPackage;
 use billing_domain::services::credit_packages::CreditPackageInput;
-use billing_domain::types::Money;
+use billing_domain::types::Currency;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,23 +15,43 @@ use crate::extract::JsonBody;
 use crate::openapi::{PostErrors, StdErrors};
 use crate::routes::HandlerResult;
 
-/// A package with its computed prices.
+/// What a package costs in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackagePrice {
+    /// ISO 4217 code.
+    pub currency: Currency,
+    /// List price, integer minor units.
+    pub amount: i64,
+    /// The discount (amount × discount %, rounded half away from zero to the minor unit).
+    pub discount: i64,
+    /// What the buyer pays: amount − discount.
+    pub net_amount: i64,
+}
+
+/// A package with what it costs in each currency it is sold in.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreditPackageView {
-    /// The package.
+    /// The package (its `prices` are the list prices, the shape `prices` is written in).
     #[serde(flatten)]
     pub package: CreditPackage,
-    /// The discount amount (price × discount %, rounded half away from zero to the minor unit).
-    pub discount: Money,
-    /// What the buyer pays: price − discount.
-    pub net_price: Money,
+    /// Per currency, in the order of `prices`: list price, discount, net price.
+    pub net_prices: Vec<PackagePrice>,
 }
 
 impl From<CreditPackage> for CreditPackageView {
     fn from(p: CreditPackage) -> Self {
         Self {
-            discount: p.discount(),
-            net_price: p.net_price(),
+            net_prices: p
+                .prices
+                .prices()
+                .iter()
+                .map(|price| PackagePrice {
+                    currency: price.currency,
+                    amount: price.amount,
+                    discount: p.discount_on(*price).amount,
+                    net_amount: p.net_of(*price).amount,
+                })
+                .collect(),
             package: p,
         }
     }

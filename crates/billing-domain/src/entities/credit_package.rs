@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::ValidationError;
-use crate::types::{BoundedText, CreditPackageId, Credits, Money, Slug};
+use crate::types::{BoundedText, CreditPackageId, Credits, Currency, Money, PriceList, Slug};
 
-/// A package of credits at a price, possibly discounted.
+/// A package of credits priced in one or more currencies, possibly discounted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditPackage {
@@ -21,9 +21,9 @@ pub struct CreditPackage {
     pub description: Option<BoundedText>,
     /// Credits granted when paid.
     pub credits: Credits,
-    /// List price before the discount.
-    pub price: Money,
-    /// Discount in percent, 0–100, at most two decimals.
+    /// List prices before the discount, one per currency it is sold in.
+    pub prices: PriceList,
+    /// Discount in percent, 0–100, at most two decimals, applied to every price.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "10"))]
     pub discount_percent: Decimal,
     /// Shown first in public listings.
@@ -32,7 +32,8 @@ pub struct CreditPackage {
     pub active: bool,
     /// Position in public listings (ascending) after featured ones.
     pub sort_order: i32,
-    /// Stripe Price used at checkout when set.
+    /// Stripe Price used at checkout when set (for the first price's currency only: a Stripe
+    /// Price has one currency).
     pub stripe_price_id: Option<String>,
     /// PayPal catalog product id.
     pub paypal_product_id: Option<String>,
@@ -45,18 +46,25 @@ pub struct CreditPackage {
 }
 
 impl CreditPackage {
-    /// The discount amount, by the rounding rule of [`Money::percent`].
-    pub fn discount(&self) -> Money {
-        self.price
+    /// The discount on `price` (one of this package's prices), by the rounding rule of
+    /// [`Money::percent`].
+    pub fn discount_on(&self, price: Money) -> Money {
+        price
             .percent(self.discount_percent)
-            .unwrap_or(Money::zero(self.price.currency))
+            .unwrap_or(Money::zero(price.currency))
     }
 
-    /// What the buyer pays: price minus discount. Never negative because the discount is ≤ 100 %.
-    pub fn net_price(&self) -> Money {
-        self.price
-            .checked_sub(self.discount())
-            .unwrap_or(Money::zero(self.price.currency))
+    /// What the buyer pays for `price`: price minus discount. Never negative because the
+    /// discount is ≤ 100 %.
+    pub fn net_of(&self, price: Money) -> Money {
+        price
+            .checked_sub(self.discount_on(price))
+            .unwrap_or(Money::zero(price.currency))
+    }
+
+    /// The list price in `currency`, if the package is sold in it.
+    pub fn price_in(&self, currency: Currency) -> Option<Money> {
+        self.prices.get(currency)
     }
 }
 
@@ -96,7 +104,6 @@ pub fn parse_gateway_ref(v: Option<&str>, field: &str) -> Result<Option<String>,
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::types::Currency;
 
     #[test]
     fn net_price_applies_the_discount_once() {
@@ -108,7 +115,11 @@ mod tests {
             slug: Slug::new("pro", "slug").unwrap(),
             description: None,
             credits: Credits::new(2000, "credits").unwrap(),
-            price: Money::new(2900, usd, "price").unwrap(),
+            prices: PriceList::new(vec![
+                Money::new(2900, usd, "price").unwrap(),
+                Money::new(4_500_000, Currency::parse("NGN").unwrap(), "price").unwrap(),
+            ])
+            .unwrap(),
             discount_percent: Decimal::new(10, 0),
             featured: true,
             active: true,
@@ -118,8 +129,16 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        assert_eq!(p.discount().amount, 290);
-        assert_eq!(p.net_price().amount, 2610);
+        let usd_price = p.price_in(usd).unwrap();
+        assert_eq!(p.discount_on(usd_price).amount, 290);
+        assert_eq!(p.net_of(usd_price).amount, 2610);
+        let ngn = p.price_in(Currency::parse("NGN").unwrap()).unwrap();
+        assert_eq!(
+            p.net_of(ngn).amount,
+            4_050_000,
+            "the discount applies to every price"
+        );
+        assert_eq!(p.price_in(Currency::parse("EUR").unwrap()), None);
     }
 
     #[test]

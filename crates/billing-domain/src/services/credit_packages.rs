@@ -10,7 +10,7 @@ use crate::entities::credit_package::{parse_discount, parse_gateway_ref};
 use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
 use crate::ports::{Clock, Repositories};
 use crate::services::input::{decimal, required, sort_order};
-use crate::types::{BoundedText, CreditPackageId, Credits, Currency, Money, Slug};
+use crate::types::{BoundedText, CreditPackageId, Credits, PriceInput, PriceList, Slug};
 
 /// A package as sent on create; on update (PATCH) absent fields stay.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -25,10 +25,9 @@ pub struct CreditPackageInput {
     pub description: Option<String>,
     /// Credits granted.
     pub credits: Option<i64>,
-    /// List price in minor units.
-    pub price: Option<i64>,
-    /// ISO 4217 currency of the price.
-    pub currency: Option<String>,
+    /// List prices, one per currency: `[{"amount": 2900, "currency": "USD"}, …]` (integer
+    /// minor units at the currency's exponent). On update the list is replaced whole.
+    pub prices: Option<Vec<PriceInput>>,
     /// Discount percent 0–100: an integer or a decimal string (`"12.5"`).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "10"))]
     pub discount_percent: Option<serde_json::Value>,
@@ -109,14 +108,13 @@ impl CreditPackageService {
     ) -> BillingResult<CreditPackage> {
         ctx.principal.ensure_admin()?;
         let now = self.clock.now();
-        let currency = Currency::parse(required(input.currency.as_deref(), "currency")?)?;
         let p = CreditPackage {
             id: CreditPackageId::generate(now),
             name: BoundedText::new(required(input.name.as_deref(), "name")?, "name", 100)?,
             slug: Slug::new(required(input.slug.as_deref(), "slug")?, "slug")?,
             description: BoundedText::optional(input.description.as_deref(), "description", 1000)?,
             credits: Credits::new(*required(input.credits.as_ref(), "credits")?, "credits")?,
-            price: Money::new(*required(input.price.as_ref(), "price")?, currency, "price")?,
+            prices: PriceList::parse(required(input.prices.as_ref(), "prices")?, "prices")?,
             discount_percent: match &input.discount_percent {
                 None => rust_decimal::Decimal::ZERO,
                 Some(v) => parse_discount(decimal(v, "discount_percent")?, "discount_percent")?,
@@ -175,12 +173,8 @@ impl CreditPackageService {
         if let Some(v) = input.credits {
             p.credits = Credits::new(v, "credits")?;
         }
-        let currency = match input.currency.as_deref() {
-            Some(c) => Currency::parse(c)?,
-            None => p.price.currency,
-        };
-        if input.price.is_some() || input.currency.is_some() {
-            p.price = Money::new(input.price.unwrap_or(p.price.amount), currency, "price")?;
+        if let Some(v) = &input.prices {
+            p.prices = PriceList::parse(v, "prices")?;
         }
         if let Some(v) = &input.discount_percent {
             p.discount_percent =

@@ -16,7 +16,8 @@ use crate::services::credit_packages::CreditPackageService;
 use crate::services::input::required;
 use crate::services::payment_context::{PaymentDeps, transition};
 use crate::services::payment_method_configs::PaymentMethodConfigService;
-use crate::types::{AccountId, Currency, InvoiceId, InvoiceLineId, PaymentId};
+use crate::services::{ExclusionReason, MethodDecision};
+use crate::types::{AccountId, Currency, InvoiceId, InvoiceLineId, Money, PaymentId};
 
 /// A purchase as sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -92,16 +93,7 @@ impl PurchaseService {
             )
             .await?;
         let method = parse_method(input.payment_method.as_deref())?;
-        if let Some(c) = input.currency.as_deref() {
-            let c = Currency::parse(c)?;
-            if c != package.price.currency {
-                return Err(ValidationError::new(
-                    "currency",
-                    format!("this package is sold in {} only", package.price.currency),
-                )
-                .into());
-            }
-        }
+        let requested = input.currency.as_deref().map(Currency::parse).transpose()?;
         let account = self
             .deps
             .repos
@@ -115,16 +107,14 @@ impl PurchaseService {
                 "add a billing profile (PUT /v1/accounts/{id}/billing-profile) before buying",
             )
         })?;
-        let net = package.net_price();
-        if net.amount == 0 {
-            return Err(ValidationError::new(
-                "credit_package_id",
-                "this package costs nothing; grant its credits with an adjustment",
-            )
-            .into());
-        }
+        let candidates = package
+            .prices
+            .candidates(requested, profile.preferred_currency)?;
+        let (price, config) = self
+            .first_offered(ctx, &id, method, &package, &candidates)
+            .await?;
         let now = self.deps.clock.now();
-        let line = package_line(&package, now);
+        let line = package_line(&package, price, now);
         let (subtotal, discount, total, due) = Invoice::totals(std::slice::from_ref(&line), 0)
             .ok_or_else(|| BillingError::Internal("package total overflow".into()))?;
         let invoice = Invoice {
@@ -132,7 +122,7 @@ impl PurchaseService {
             account_id: id.clone(),
             number: None,
             status: InvoiceStatus::Pending,
-            currency: net.currency,
+            currency: price.currency,
             lines: vec![line],
             subtotal,
             discount,
@@ -148,9 +138,6 @@ impl PurchaseService {
             paid_at: None,
             updated_at: now,
         };
-        let config = self
-            .offered_config(ctx, &id, method, net.currency, total)
-            .await?;
         let payment = self.new_payment(&invoice, method, total, ctx, now);
         let invoice = self
             .deps
@@ -168,9 +155,64 @@ impl PurchaseService {
             payment,
             account,
             config,
-            package.stripe_price_id.clone(),
+            // A Stripe Price has one currency: the package's first.
+            package
+                .stripe_price_id
+                .clone()
+                .filter(|_| price.currency == package.prices.first().currency),
         )
         .await
+    }
+
+    /// The first of `candidates` (prices of `package`, best first) that `method` is offered
+    /// for to this account, with its config. A free price is refused (grant credits with an
+    /// adjustment instead). When none is offered, the refusal of the first candidate, naming
+    /// the currencies tried when there were several.
+    async fn first_offered(
+        &self,
+        ctx: &RequestContext,
+        account: &AccountId,
+        method: PaymentMethodKind,
+        package: &CreditPackage,
+        candidates: &[Money],
+    ) -> BillingResult<(Money, crate::entities::PaymentMethodConfig)> {
+        let mut first_refusal = None;
+        for price in candidates {
+            let net = package.net_of(*price);
+            if net.amount == 0 {
+                return Err(ValidationError::new(
+                    "credit_package_id",
+                    "this package costs nothing; grant its credits with an adjustment",
+                )
+                .into());
+            }
+            match self
+                .offered_config(ctx, account, method, net.currency, net.amount)
+                .await
+            {
+                Ok(config) => return Ok((*price, config)),
+                Err(BillingError::Validation(v)) => {
+                    first_refusal.get_or_insert(v);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let refusal = first_refusal
+            .unwrap_or_else(|| ValidationError::new("payment_method", "no price to pay"));
+        if candidates.len() > 1 {
+            let tried = candidates
+                .iter()
+                .map(|p| p.currency.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ValidationError::new(
+                "payment_method",
+                format!("{method} is not offered to this account in any currency this package is sold in ({tried}); in {}: {}",
+                    candidates[0].currency, refusal.message),
+            )
+            .into());
+        }
+        Err(refusal.into())
     }
 
     /// Starts a payment of the amount due on a pending (or uncollectible) invoice.
@@ -252,8 +294,21 @@ impl PurchaseService {
         if let Some(d) = mine.iter().find(|d| d.offered) {
             return Ok(d.config.clone());
         }
+        // The reason that speaks of this account: a config that applies to its country (or
+        // the default) over one that is merely for another country.
+        let applies = |d: &&MethodDecision| {
+            !matches!(
+                d.reason,
+                Some(
+                    ExclusionReason::OtherCountry { .. }
+                        | ExclusionReason::OverriddenByCountryConfig
+                )
+            )
+        };
         let why = mine
-            .first()
+            .iter()
+            .find(applies)
+            .or(mine.first())
             .and_then(|d| d.message.clone())
             .unwrap_or_else(|| "no configuration exists for it".into());
         Err(ValidationError::new(
@@ -402,16 +457,16 @@ fn parse_method(v: Option<&str>) -> Result<PaymentMethodKind, ValidationError> {
     })
 }
 
-fn package_line(p: &CreditPackage, now: time::OffsetDateTime) -> InvoiceLine {
-    let discount = p.discount();
+fn package_line(p: &CreditPackage, price: Money, now: time::OffsetDateTime) -> InvoiceLine {
+    let discount = p.discount_on(price);
     InvoiceLine {
         id: InvoiceLineId::generate(now),
         kind: InvoiceLineKind::CreditPackage,
         description: format!("{} — {} credits", p.name, p.credits),
         quantity: 1,
-        unit_amount: p.price.amount,
+        unit_amount: price.amount,
         discount_amount: discount.amount,
-        amount: p.price.amount - discount.amount,
+        amount: price.amount - discount.amount,
         credit_package_id: Some(p.id.clone()),
         credits: Some(p.credits.get()),
     }

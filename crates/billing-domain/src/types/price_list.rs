@@ -103,34 +103,40 @@ impl PriceList {
             .join(", ")
     }
 
-    /// The price a buyer pays in: the `requested` currency if given (`Err` naming
-    /// `currency` with the currencies on offer when the list has no price in it), else the
-    /// account's `preferred` currency if priced and accepted, else the first price that
-    /// `accepts` (the chosen payment method) takes, else `None`.
-    pub fn choose(
+    /// The price in `currency`, or an error naming `currency` that lists the currencies on
+    /// offer.
+    pub fn require(&self, currency: Currency) -> Result<Money, ValidationError> {
+        self.get(currency).ok_or_else(|| {
+            ValidationError::new(
+                "currency",
+                format!(
+                    "there is no price in {currency}; prices are offered in {}",
+                    self.currencies_text()
+                ),
+            )
+        })
+    }
+
+    /// The prices a buyer may pay, best first: only the `requested` currency if one was
+    /// asked for (an error listing the currencies on offer if it is not priced), else the
+    /// account's `preferred` currency if priced, then every other price in list order. The
+    /// caller takes the first one the chosen payment method accepts.
+    pub fn candidates(
         &self,
         requested: Option<Currency>,
         preferred: Option<Currency>,
-        accepts: impl Fn(Currency) -> bool,
-    ) -> Result<Option<Money>, ValidationError> {
+    ) -> Result<Vec<Money>, ValidationError> {
         if let Some(c) = requested {
-            return self.get(c).map(Some).ok_or_else(|| {
-                ValidationError::new(
-                    "currency",
-                    format!(
-                        "there is no price in {c}; prices are offered in {}",
-                        self.currencies_text()
-                    ),
-                )
-            });
+            return Ok(vec![self.require(c)?]);
         }
-        if let Some(p) = preferred
-            .and_then(|c| self.get(c))
-            .filter(|p| accepts(p.currency))
-        {
-            return Ok(Some(p));
-        }
-        Ok(self.0.iter().copied().find(|p| accepts(p.currency)))
+        let mut out: Vec<Money> = preferred.and_then(|c| self.get(c)).into_iter().collect();
+        out.extend(
+            self.0
+                .iter()
+                .copied()
+                .filter(|p| Some(p.currency) != preferred),
+        );
+        Ok(out)
     }
 }
 
@@ -182,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn choose_prefers_requested_then_preferred_then_what_the_method_accepts() {
+    fn candidates_put_requested_then_preferred_first() {
         let list = PriceList::parse(
             &[
                 input(1900, "USD"),
@@ -192,33 +198,30 @@ mod tests {
             "prices",
         )
         .unwrap();
-        let any = |_: Currency| true;
+        let currencies = |v: Vec<Money>| {
+            v.into_iter()
+                .map(|m| m.currency.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            list.choose(Some(cur("EUR")), None, any)
-                .unwrap()
-                .unwrap()
-                .amount,
-            1800
+            currencies(list.candidates(Some(cur("EUR")), Some(cur("NGN"))).unwrap()),
+            ["EUR"]
         );
-        let err = list.choose(Some(cur("KES")), None, any).unwrap_err();
+        let err = list.candidates(Some(cur("KES")), None).unwrap_err();
         assert_eq!(err.field, "currency");
         assert!(err.message.contains("USD, EUR, NGN"), "{}", err.message);
         assert_eq!(
-            list.choose(None, Some(cur("NGN")), any)
-                .unwrap()
-                .unwrap()
-                .amount,
-            1_500_000
+            currencies(list.candidates(None, Some(cur("NGN"))).unwrap()),
+            ["NGN", "USD", "EUR"]
         );
-        let ngn_only = |c: Currency| c == cur("NGN");
         assert_eq!(
-            list.choose(None, Some(cur("EUR")), ngn_only)
-                .unwrap()
-                .unwrap()
-                .currency,
-            cur("NGN"),
-            "a preferred currency the method refuses is passed over"
+            currencies(list.candidates(None, Some(cur("PHP"))).unwrap()),
+            ["USD", "EUR", "NGN"],
+            "an unpriced preference changes nothing"
         );
-        assert_eq!(list.choose(None, None, |c| c == cur("PHP")).unwrap(), None);
+        assert_eq!(
+            currencies(list.candidates(None, None).unwrap()),
+            ["USD", "EUR", "NGN"]
+        );
     }
 }

@@ -317,7 +317,7 @@ async fn packages_validate_before_writing_and_audit_the_create() {
         .withf(|p, a| {
             a.action == "credit_package.create"
                 && a.target_id == p.id.as_str()
-                && p.net_price().amount == 2610
+                && p.net_of(p.prices.first()).amount == 2610
         })
         .times(1)
         .returning(|_, _| Ok(()));
@@ -327,8 +327,10 @@ async fn packages_validate_before_writing_and_audit_the_create() {
         name: Some("Pro".into()),
         slug: Some("pro".into()),
         credits: Some(2000),
-        price: Some(2900),
-        currency: Some("usd".into()),
+        prices: Some(vec![billing_domain::types::PriceInput {
+            amount: Some(2900),
+            currency: Some("usd".into()),
+        }]),
         discount_percent: Some(serde_json::json!(10)),
         ..Default::default()
     };
@@ -347,7 +349,7 @@ async fn packages_validate_before_writing_and_audit_the_create() {
         matches!(s.packages.create(&admin, float).await, Err(BillingError::Validation(v)) if v.field == "discount_percent")
     );
     let p = s.packages.create(&admin, input.clone()).await.unwrap();
-    assert_eq!(p.price.currency.code(), "USD");
+    assert_eq!(p.prices.first().currency.code(), "USD");
     assert!(matches!(
         s.packages
             .create(&ctx(ApiKeyScope::Service, None), input)
