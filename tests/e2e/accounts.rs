@@ -58,6 +58,7 @@ async fn account_lifecycle(app: &TestApp) {
         .await
         .expect(409);
     assert_eq!(dup.error_code(), "external_id_taken");
+    assert_eq!(dup.param(), Some("external_id"));
     // unknown and malformed ids are 404
     assert_eq!(
         app.get(&app.service, "/v1/accounts/acct_00000000000000000000000000")

@@ -150,6 +150,7 @@ async fn debits_are_idempotent_by_reference(app: &TestApp) {
         .await
         .expect(409);
     assert_eq!(r.error_code(), "reference_reused");
+    assert_eq!(r.param(), Some("reference"));
     assert_eq!(app.balance(&acct).await, (7, 0, 7));
 }
 

@@ -119,6 +119,7 @@ async fn bad_plan_input_writes_nothing(app: &TestApp) {
         .await
         .expect(409);
     assert_eq!(dup.body["error"]["code"], "slug_taken");
+    assert_eq!(dup.param(), Some("slug"));
     let all = app.get(&app.admin, "/v1/admin/plans").await.expect(200);
     assert_eq!(
         all.body["data"].as_array().unwrap().len(),

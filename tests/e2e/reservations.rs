@@ -66,6 +66,17 @@ async fn hold_then_commit_part(app: &TestApp) {
     )
     .await
     .expect(200);
+    // the same hold committed again with another amount: 409, like a reused debit reference
+    let other = app
+        .post(
+            &app.service,
+            &format!("/v1/accounts/{acct}/credits/reservations/{rid}/commit"),
+            json!({ "credits": 30 }),
+        )
+        .await
+        .expect(409);
+    assert_eq!(other.error_code(), "reservation_already_committed");
+    assert_eq!(other.param(), Some("credits"));
     let r = app
         .post(
             &app.service,

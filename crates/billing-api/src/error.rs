@@ -254,8 +254,16 @@ impl From<BillingError> for ApiError {
                     message,
                 )
             }
-            BillingError::Conflict { code, message } => {
-                Self::new(S::CONFLICT, ErrorType::InvalidRequestError, code, message)
+            BillingError::Conflict {
+                code,
+                message,
+                param,
+            } => {
+                let e = Self::new(S::CONFLICT, ErrorType::InvalidRequestError, code, message);
+                match param {
+                    Some(p) => e.param(p),
+                    None => e,
+                }
             }
             BillingError::InvalidTransition { .. } => Self::new(
                 S::CONFLICT,

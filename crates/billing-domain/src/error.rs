@@ -72,6 +72,8 @@ pub enum BillingError {
         code: &'static str,
         /// A sentence a person can act on.
         message: String,
+        /// The request field at fault, when one is (`reference`, `external_id`, `slug`).
+        param: Option<&'static str>,
     },
     /// A state machine refused a transition (HTTP 409).
     #[error("{entity} cannot go from {from} to {to}")]
@@ -128,6 +130,20 @@ impl BillingError {
         Self::Conflict {
             code,
             message: message.into(),
+            param: None,
+        }
+    }
+
+    /// A conflict caused by the value of request field `param`.
+    pub fn conflict_on(
+        param: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+            param: Some(param),
         }
     }
 }
@@ -142,6 +158,7 @@ impl From<RepoError> for BillingError {
             RepoError::Conflict(m) => Self::Conflict {
                 code: "conflict",
                 message: m,
+                param: None,
             },
             RepoError::Unavailable(m) => Self::Unavailable(m),
             RepoError::Other(m) => Self::Internal(m),

@@ -261,7 +261,8 @@ impl AccountService {
 
 fn external_id_conflict(e: crate::error::RepoError, account: &Account) -> BillingError {
     match e {
-        crate::error::RepoError::Conflict(_) => BillingError::conflict(
+        crate::error::RepoError::Conflict(_) => BillingError::conflict_on(
+            "external_id",
             "external_id_taken",
             format!(
                 "another account already has external_id `{}`",

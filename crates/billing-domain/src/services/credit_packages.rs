@@ -52,7 +52,8 @@ pub struct CreditPackageService {
 
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
     match e {
-        RepoError::Conflict(_) => BillingError::conflict(
+        RepoError::Conflict(_) => BillingError::conflict_on(
+            "slug",
             "slug_taken",
             format!("a credit package with slug `{slug}` exists"),
         ),

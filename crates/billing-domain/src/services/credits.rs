@@ -243,7 +243,8 @@ impl CreditService {
             {
                 Ok(entry)
             }
-            PostingOutcome::Duplicate(entry) => Err(BillingError::conflict(
+            PostingOutcome::Duplicate(entry) => Err(BillingError::conflict_on(
+                "reference",
                 "reference_reused",
                 format!(
                     "reference was already used for {} of {} credits ({})",

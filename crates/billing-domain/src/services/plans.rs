@@ -72,7 +72,7 @@ pub struct PlanService {
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
     match e {
         RepoError::Conflict(_) => {
-            BillingError::conflict("slug_taken", format!("a plan with slug `{slug}` exists"))
+            BillingError::conflict_on("slug", "slug_taken", format!("a plan with slug `{slug}` exists"))
         }
         other => other.into(),
     }

@@ -119,7 +119,8 @@ impl ReservationService {
         {
             HoldOutcome::Applied(r, _) => Ok(r),
             HoldOutcome::Duplicate(r) if r.amount == credits.get() => Ok(r),
-            HoldOutcome::Duplicate(r) => Err(BillingError::conflict(
+            HoldOutcome::Duplicate(r) => Err(BillingError::conflict_on(
+                "reference",
                 "reference_reused",
                 format!(
                     "reference is already used by reservation {} of {} credits",
@@ -207,7 +208,22 @@ impl ReservationService {
             )
             .await?;
         match outcome {
-            ReservationOutcome::Settled(r, _) | ReservationOutcome::AlreadySettled(r) => Ok(r),
+            ReservationOutcome::Settled(r, _) => Ok(r),
+            // A retry of the same commit answers like the first; another amount is a
+            // different request reusing a settled hold, refused like a reused debit reference.
+            ReservationOutcome::AlreadySettled(r) => match how {
+                SettleReservation::Commit { amount } if amount != r.committed_amount => {
+                    Err(BillingError::conflict_on(
+                        "credits",
+                        "reservation_already_committed",
+                        format!(
+                            "reservation {} was already committed with {} credits",
+                            r.id, r.committed_amount
+                        ),
+                    ))
+                }
+                _ => Ok(r),
+            },
             ReservationOutcome::NotActive(r) => Err(BillingError::conflict(
                 "reservation_not_active",
                 format!("reservation {} is {}", r.id, r.status.as_str()),
