@@ -242,6 +242,11 @@ async fn proof_size_limits(backend: Backend) {
         assert_eq!(res.status(), 413);
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"]["param"], "proof_file", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("at most 524288 bytes once decoded"),
+            "the configured limit, not one off: {message}"
+        );
     }
     let now = app
         .get(&app.admin, &format!("/v1/admin/payments/{id}"))

@@ -57,7 +57,9 @@ fn unsupported_media_type(req: &HttpRequest) -> ApiError {
 }
 
 /// 413 for a body above `limit`; on the proof upload route it names `proof_file`.
-pub fn too_large(limit: usize, path: &str) -> ApiError {
+/// 413 for a body over `limit`; on the proof route the message names the largest proof
+/// accepted, `max_proof_bytes` (the configured limit itself, not one derived from `limit`).
+pub fn too_large(limit: usize, path: &str, max_proof_bytes: usize) -> ApiError {
     let e = ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorType::InvalidRequestError,
@@ -67,8 +69,8 @@ pub fn too_large(limit: usize, path: &str) -> ApiError {
     if is_proof_route(path) {
         let mut e = e.param("proof_file");
         e.error.message = format!(
-            "the body exceeds {limit} bytes: proof_file is too large (at most {} bytes once decoded)",
-            limit.saturating_sub(PROOF_BODY_SLACK) / 4 * 3
+            "the body exceeds {limit} bytes: proof_file is too large (at most \
+             {max_proof_bytes} bytes once decoded)"
         );
         e
     } else {
@@ -101,11 +103,16 @@ pub fn body_limit(path: &str, max_proof_bytes: usize) -> usize {
 
 /// The raw body up to `limit` bytes, or 413 (webhooks: verified over the exact bytes).
 pub async fn raw_body(payload: Payload, limit: usize, path: &str) -> Result<Bytes, ApiError> {
-    collect(payload, limit, path).await
+    collect(payload, limit, path, 0).await
 }
 
 /// The body of `req` up to `limit` bytes, or 413.
-async fn collect(mut payload: Payload, limit: usize, path: &str) -> Result<Bytes, ApiError> {
+async fn collect(
+    mut payload: Payload,
+    limit: usize,
+    path: &str,
+    max_proof_bytes: usize,
+) -> Result<Bytes, ApiError> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -115,7 +122,7 @@ async fn collect(mut payload: Payload, limit: usize, path: &str) -> Result<Bytes
             )
         })?;
         if buf.len() + chunk.len() > limit {
-            return Err(too_large(limit, path));
+            return Err(too_large(limit, path, max_proof_bytes));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -188,8 +195,11 @@ fn read_body(
     let json = is_json(req);
     let req2 = req.clone();
     let stream = payload.take();
+    let max_proof = req
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .map_or(0, |s| s.settings.max_proof_bytes);
     async move {
-        let bytes = collect(stream, limit, req2.path()).await?;
+        let bytes = collect(stream, limit, req2.path(), max_proof).await?;
         match json {
             Some(true) => {}
             None if optional && bytes.is_empty() => return Ok(None),

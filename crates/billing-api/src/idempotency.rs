@@ -90,7 +90,10 @@ async fn read_payload(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, A
             )
         })?;
         if buf.len() + chunk.len() > limit {
-            return Err(crate::extract::too_large(limit, req.path()));
+            let max_proof = req
+                .app_data::<actix_web::web::Data<crate::app::AppState>>()
+                .map_or(0, |s| s.settings.max_proof_bytes);
+            return Err(crate::extract::too_large(limit, req.path(), max_proof));
         }
         buf.extend_from_slice(&chunk);
     }
