@@ -41,6 +41,11 @@ async fn bank_transfer_purchase_to_credits(app: &TestApp) {
         .expect(200);
     assert_eq!(c.body["status"], "pending_approval");
     assert_eq!(c.body["confirmation"]["payer_name"], "Kunde GmbH");
+    assert_eq!(
+        c.body["confirmation"]["paid_on"],
+        time::OffsetDateTime::now_utc().date().to_string(),
+        "a date is answered as it was sent, YYYY-MM-DD"
+    );
     assert!(c.body["confirmation"]["proof_file_id"].is_string());
     // the proof comes back byte for byte, to the account and the operator
     for (key, path) in [
