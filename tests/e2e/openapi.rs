@@ -20,6 +20,12 @@ const REQUIRED: &[(&str, &str)] = &[
     ("POST", "/v1/admin/credit-packages"),
     ("GET", "/v1/admin/credit-packages/{id}"),
     ("PATCH", "/v1/admin/credit-packages/{id}"),
+    ("GET", "/v1/plans"),
+    ("GET", "/v1/admin/plans"),
+    ("POST", "/v1/admin/plans"),
+    ("GET", "/v1/admin/plans/{id}"),
+    ("PATCH", "/v1/admin/plans/{id}"),
+    ("DELETE", "/v1/admin/plans/{id}"),
     ("GET", "/v1/admin/payment-method-configs"),
     ("POST", "/v1/admin/payment-method-configs"),
     ("GET", "/v1/admin/payment-method-configs/{id}"),
@@ -102,6 +108,20 @@ async fn every_documented_operation_is_routed_and_every_endpoint_documented(app:
     assert!(doc["components"]["schemas"]["ErrorResponse"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let ops = operations(&doc);
+    // every operation has its own operationId, so generated clients do not clash
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), ops.len(), "every operation has an operationId");
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operationIds are unique");
+    assert!(ids.contains(&"get_accounts_by_id_invoices_by_iid"), "{ids:?}");
     // the served document is the one built from the app's route registration
     let built = serde_json::to_value(billing_api::app::openapi()).unwrap();
     assert_eq!(ops, operations(&built));

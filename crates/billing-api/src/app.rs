@@ -149,12 +149,14 @@ impl AppState {
 
 /// The OpenAPI document of exactly the routes [`build`] registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts()
-        .1
+        .1;
+    crate::openapi::unique_operation_ids(&mut doc);
+    doc
 }
 
 /// Unknown route (404) or known path with another method (405), in the standard error shape.
