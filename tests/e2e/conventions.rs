@@ -8,8 +8,29 @@ use crate::support::TestApp;
 crate::backends!(
     unknown_route_is_404_and_wrong_method_is_405,
     body_problems_are_400_naming_the_problem,
-    request_ids_are_echoed_or_generated
+    request_ids_are_echoed_or_generated,
+    an_unconfigured_gateway_says_so
 );
+
+/// Webhooks for a gateway this deployment has no credentials for: 503 that names the gateway,
+/// not a database outage.
+async fn an_unconfigured_gateway_says_so(app: &TestApp) {
+    for (path, gateway) in [("/v1/webhooks/stripe", "stripe"), ("/v1/webhooks/paypal", "paypal")] {
+        let r = TestApp::send(
+            app.request(reqwest::Method::POST, path, None)
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await
+        .expect(503);
+        assert_eq!(r.error_code(), "gateway_not_configured", "{path}: {}", r.body);
+        let message = r.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(gateway) && message.contains("not configured"),
+            "{path}: {message}"
+        );
+    }
+}
 
 async fn unknown_route_is_404_and_wrong_method_is_405(app: &TestApp) {
     let r = app.get(&app.admin, "/v1/nope").await.expect(404);

@@ -190,7 +190,8 @@ impl ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::ApiError,
             "service_unavailable",
-            "the service is temporarily unavailable (its database cannot be reached); retry later",
+            "a service this request needs (the database or a payment gateway) is temporarily \
+             unavailable; retry later",
         )
         .header("Retry-After", "5")
     }
@@ -298,6 +299,12 @@ impl From<BillingError> for ApiError {
                 m,
             ),
             BillingError::Unavailable(m) => Self::unavailable(m),
+            BillingError::NotConfigured(m) => Self::new(
+                S::SERVICE_UNAVAILABLE,
+                ErrorType::ApiError,
+                "gateway_not_configured",
+                m,
+            ),
             BillingError::Internal(m) => Self::internal(m),
         }
     }

@@ -54,7 +54,7 @@ impl GatewayRegistry {
     /// The gateway of `method`.
     pub fn get(&self, method: PaymentMethodKind) -> BillingResult<Arc<dyn PaymentGateway>> {
         self.gateways.get(&method).cloned().ok_or_else(|| {
-            BillingError::Unavailable(format!("no gateway is configured for {method}"))
+            BillingError::NotConfigured(format!("{method} is not configured in this deployment"))
         })
     }
 }
