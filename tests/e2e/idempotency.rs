@@ -204,6 +204,15 @@ async fn keys_are_scoped_per_api_key_and_validated(app: &TestApp) {
         .await
         .expect(401);
     assert_eq!(r.error_code(), "invalid_api_key");
+    // authentication comes first: no key and a malformed Idempotency-Key is a 401, not a 400
+    let r = TestApp::send(
+        app.request(reqwest::Method::POST, "/v1/accounts", None)
+            .header("Idempotency-Key", "k".repeat(256))
+            .json(&json!({ "name": "Acme" })),
+    )
+    .await
+    .expect(401);
+    assert_ne!(r.param(), Some("Idempotency-Key"));
 }
 
 async fn errors_are_replayed_too(app: &TestApp) {

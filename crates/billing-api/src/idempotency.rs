@@ -132,6 +132,11 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
+    // Authentication comes first: a caller without a valid key learns nothing else.
+    let principal = match crate::auth::require(req.request()).await {
+        Ok(p) => p,
+        Err(e) => return Ok(reply(req, e)),
+    };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(reply(
             req,
@@ -141,10 +146,6 @@ pub async fn middleware(
             ),
         ));
     }
-    let principal = match crate::auth::require(req.request()).await {
-        Ok(p) => p,
-        Err(e) => return Ok(reply(req, e)),
-    };
     let principal = principal.actor();
     let limit = crate::extract::body_limit(req.path(), state.settings.max_proof_bytes);
     let body = match read_payload(&mut req, limit).await {
