@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN_DEBUG := target/debug/billing
-BIND ?= 127.0.0.1:8080
+# BILLING_BIND is honoured, as `billing serve` itself does.
+BIND ?= $(or $(BILLING_BIND),127.0.0.1:8080)
 export DATABASE_URL ?= sqlite://data/billing.db
 
 .PHONY: run test build deps lint bench pg-stop clean-data
@@ -13,13 +14,19 @@ deps:
 build: deps
 	$(CARGO) build --bin billing
 
-## Build, migrate, seed, print an admin key, serve on $(BIND) over SQLite (./data/billing.db).
+## Build, migrate, seed, print the admin key, serve on $(BIND) over SQLite (./data/billing.db).
+## The admin key is created on the first run against a database only, and kept in
+## ./data/admin-key-<hash of DATABASE_URL> (mode 600); `make clean-data` forgets both.
 run: build
 	@mkdir -p data
 	@$(BIN_DEBUG) migrate
 	@$(BIN_DEBUG) seed
-	@echo "Admin API key (shown once; export it as BILLING_ADMIN_KEY):" >&2
-	@$(BIN_DEBUG) api-key create --scope admin --name "make run"
+	@keyfile=data/admin-key-$$(printf '%s' "$$DATABASE_URL" | sha256sum | cut -c1-12); \
+	if [ ! -s $$keyfile ]; then \
+	  (umask 077; $(BIN_DEBUG) api-key create --scope admin --name "make run" > $$keyfile); \
+	fi; \
+	echo "Admin API key (kept in $$keyfile; the README's walk-through calls it ADMIN):" >&2; \
+	cat $$keyfile
 	@echo "Serving on http://$(BIND)  (Ctrl-C to stop)" >&2
 	@exec $(BIN_DEBUG) serve --bind $(BIND)
 
