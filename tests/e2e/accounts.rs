@@ -8,8 +8,73 @@ crate::backends!(
     account_lifecycle,
     billing_profile_get_and_replace,
     bad_account_input_writes_nothing,
-    accounts_paginate_with_a_cursor
+    accounts_paginate_with_a_cursor,
+    the_platform_finds_an_account_by_its_own_id
 );
+
+/// `GET /v1/accounts?external_id=…` finds the account the platform knows by that id (and only
+/// it); an unknown query parameter is a 400 naming it instead of being ignored.
+async fn the_platform_finds_an_account_by_its_own_id(app: &TestApp) {
+    let mine = app
+        .post(
+            &app.service,
+            "/v1/accounts",
+            json!({ "name": "Mine", "external_id": "user-42" }),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &app.service,
+        "/v1/accounts",
+        json!({ "name": "Other", "external_id": "user-43" }),
+    )
+    .await
+    .expect(201);
+    let found = app
+        .get(&app.service, "/v1/accounts?external_id=user-42")
+        .await
+        .expect(200);
+    let ids: Vec<&str> = found.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [mine.as_str()]);
+    assert_eq!(found.body["has_more"], false);
+    let none = app
+        .get(&app.service, "/v1/accounts?external_id=user-99")
+        .await
+        .expect(200);
+    assert!(none.body["data"].as_array().unwrap().is_empty());
+    // An account key finds only itself, even by another account's external id.
+    let key = app.account_key(&mine).await;
+    let theirs = app
+        .get(&key, "/v1/accounts?external_id=user-43")
+        .await
+        .expect(200);
+    assert!(theirs.body["data"].as_array().unwrap().is_empty());
+    let own = app
+        .get(&key, "/v1/accounts?external_id=user-42")
+        .await
+        .expect(200);
+    assert_eq!(own.body["data"][0]["id"], mine.as_str());
+    // Unknown parameters are refused, not silently ignored.
+    let r = app
+        .get(&app.service, "/v1/accounts?externalid=user-42")
+        .await
+        .expect(400);
+    assert_eq!(r.param(), Some("externalid"), "{}", r.body);
+    let r = app
+        .get(&app.admin, "/v1/admin/invoices?colour=red")
+        .await
+        .expect(400);
+    assert_eq!(r.param(), Some("colour"), "{}", r.body);
+}
 
 fn profile(country: &str) -> serde_json::Value {
     json!({

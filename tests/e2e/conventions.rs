@@ -15,7 +15,10 @@ crate::backends!(
 /// Webhooks for a gateway this deployment has no credentials for: 503 that names the gateway,
 /// not a database outage.
 async fn an_unconfigured_gateway_says_so(app: &TestApp) {
-    for (path, gateway) in [("/v1/webhooks/stripe", "stripe"), ("/v1/webhooks/paypal", "paypal")] {
+    for (path, gateway) in [
+        ("/v1/webhooks/stripe", "stripe"),
+        ("/v1/webhooks/paypal", "paypal"),
+    ] {
         let r = TestApp::send(
             app.request(reqwest::Method::POST, path, None)
                 .header("content-type", "application/json")
@@ -23,7 +26,12 @@ async fn an_unconfigured_gateway_says_so(app: &TestApp) {
         )
         .await
         .expect(503);
-        assert_eq!(r.error_code(), "gateway_not_configured", "{path}: {}", r.body);
+        assert_eq!(
+            r.error_code(),
+            "gateway_not_configured",
+            "{path}: {}",
+            r.body
+        );
         let message = r.body["error"]["message"].as_str().unwrap();
         assert!(
             message.contains(gateway) && message.contains("not configured"),

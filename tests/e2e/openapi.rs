@@ -121,7 +121,10 @@ async fn every_documented_operation_is_routed_and_every_endpoint_documented(app:
     let before = ids.len();
     ids.dedup();
     assert_eq!(ids.len(), before, "operationIds are unique");
-    assert!(ids.contains(&"get_accounts_by_id_invoices_by_iid"), "{ids:?}");
+    assert!(
+        ids.contains(&"get_accounts_by_id_invoices_by_iid"),
+        "{ids:?}"
+    );
     // the served document is the one built from the app's route registration
     let built = serde_json::to_value(billing_api::app::openapi()).unwrap();
     assert_eq!(ops, operations(&built));

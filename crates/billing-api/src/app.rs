@@ -169,7 +169,18 @@ async fn fallback(req: HttpRequest, state: Data<AppState>) -> Result<HttpRespons
 }
 
 fn query_error(e: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", format!("invalid query string: {e}")).into()
+    let message = format!("invalid query string: {e}");
+    // serde names an unknown or malformed parameter in backticks: point `param` at it.
+    let field = message
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(f, _)| f.to_owned());
+    let err = ApiError::bad_request("invalid_query", message);
+    match field {
+        Some(f) => err.param(f),
+        None => err,
+    }
+    .into()
 }
 
 fn path_error(e: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {

@@ -249,6 +249,40 @@ impl RouteTable {
     }
 }
 
+/// Gives every operation a unique `operationId` derived from its method and path
+/// (`GET /v1/accounts/{id}/invoices` → `get_accounts_by_id_invoices`), so clients generated
+/// from the document do not clash (the handlers' own names, `create`, `list`, repeat).
+pub fn unique_operation_ids(doc: &mut Doc) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let base: Vec<String> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| *s != "v1" && !s.is_empty())
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => format!("by_{param}"),
+                    None => s.replace('-', "_"),
+                },
+            )
+            .collect();
+        let base = base.join("_");
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("put", item.put.as_mut()),
+            ("post", item.post.as_mut()),
+            ("delete", item.delete.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("head", item.head.as_mut()),
+            ("options", item.options.as_mut()),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{base}"));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,38 +306,6 @@ mod tests {
         // every operation is in the table
         for (m, p) in operations(&doc) {
             assert!(t.has(&m, &p.replace('{', "x").replace('}', "")), "{m} {p}");
-        }
-    }
-}
-
-/// Gives every operation a unique `operationId` derived from its method and path
-/// (`GET /v1/accounts/{id}/invoices` → `get_accounts_by_id_invoices`), so clients generated
-/// from the document do not clash (the handlers' own names, `create`, `list`, repeat).
-pub fn unique_operation_ids(doc: &mut Doc) {
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let base: Vec<String> = path
-            .trim_matches('/')
-            .split('/')
-            .filter(|s| *s != "v1" && !s.is_empty())
-            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) => format!("by_{param}"),
-                None => s.replace('-', "_"),
-            })
-            .collect();
-        let base = base.join("_");
-        let ops = [
-            ("get", item.get.as_mut()),
-            ("put", item.put.as_mut()),
-            ("post", item.post.as_mut()),
-            ("delete", item.delete.as_mut()),
-            ("patch", item.patch.as_mut()),
-            ("head", item.head.as_mut()),
-            ("options", item.options.as_mut()),
-        ];
-        for (method, op) in ops {
-            if let Some(op) = op {
-                op.operation_id = Some(format!("{method}_{base}"));
-            }
         }
     }
 }

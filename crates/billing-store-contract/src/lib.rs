@@ -138,6 +138,7 @@ macro_rules! contract_suite {
                 update_writes_fields_and_audit_atomically,
                 update_of_a_missing_account_is_not_found,
                 external_id_is_unique,
+                found_by_external_id,
             }
             catalog {
                 package_insert_get_update_list,

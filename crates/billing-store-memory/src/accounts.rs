@@ -49,6 +49,20 @@ impl AccountRepository for MemoryAccounts {
         Ok(self.0.lock().accounts.get(id).cloned())
     }
 
+    async fn find_by_external_id(&self, external_id: &str) -> Result<Option<Account>, RepoError> {
+        Ok(self
+            .0
+            .lock()
+            .accounts
+            .values()
+            .find(|a| {
+                a.external_id
+                    .as_ref()
+                    .is_some_and(|e| e.as_str() == external_id)
+            })
+            .cloned())
+    }
+
     async fn list(&self, page: &PageRequest) -> Result<Page<Account>, RepoError> {
         Ok(paginate(
             self.0.lock().accounts.values(),

@@ -6,13 +6,15 @@ use billing_domain::entities::{Account, BillingProfile};
 use billing_domain::services::accounts::{
     BillingProfileInput, CreateAccountInput, UpdateAccountInput,
 };
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::extract::JsonBody;
 use crate::openapi::{PostErrors, StdErrors};
-use crate::routes::{HandlerResult, PageQuery};
+use crate::routes::HandlerResult;
 
 crate::list_type!(AccountList, Account);
 
@@ -40,11 +42,35 @@ async fn create_account(
     Ok(HttpResponse::Created().json(a))
 }
 
-/// List accounts, newest first (an account key sees only its own).
-#[utoipa::path(tag = "accounts", params(PageQuery), security(("bearer" = [])), responses((status = 200, body = AccountList), StdErrors))]
+/// Filters of the account listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccountListQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// Id of the last account of the previous page.
+    pub starting_after: Option<String>,
+    /// Only the account with this external id (your platform's own id for it).
+    pub external_id: Option<String>,
+}
+
+/// List accounts, newest first (an account key sees only its own); `external_id` finds the
+/// account your platform knows by that id.
+#[utoipa::path(tag = "accounts", params(AccountListQuery), security(("bearer" = [])), responses((status = 200, body = AccountList), StdErrors))]
 #[get("/v1/accounts")]
-async fn list_accounts(state: Data<AppState>, auth: Auth, q: Query<PageQuery>) -> HandlerResult {
-    let page = state.services.accounts.list(auth.ctx(), &q.page()?).await?;
+async fn list_accounts(
+    state: Data<AppState>,
+    auth: Auth,
+    q: Query<AccountListQuery>,
+) -> HandlerResult {
+    let page_request = crate::extract::page(q.limit.as_deref(), q.starting_after.clone())?;
+    let page = state
+        .services
+        .accounts
+        .list(auth.ctx(), &page_request, q.external_id.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(AccountList::from(page)))
 }
 

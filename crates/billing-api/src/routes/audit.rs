@@ -19,6 +19,7 @@ crate::list_type!(AuditEntryList, AuditEntry);
 /// Filters and pagination of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditLogQuery {
     /// Key id of the operator, or `system`.
     pub actor: Option<String>,

@@ -21,6 +21,7 @@ crate::list_type!(LedgerEntryList, LedgerEntry);
 /// Filters and pagination of the ledger.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// Comma-separated kinds, e.g. `usage_debit,admin_adjustment`.
     pub kind: Option<String>,

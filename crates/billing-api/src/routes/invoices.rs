@@ -22,6 +22,7 @@ crate::list_type!(InvoiceList, Invoice);
 /// Filters and pagination of invoice listings.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct InvoiceQuery {
     /// `draft`, `pending`, `paid`, `void` or `uncollectible`.
     pub status: Option<String>,

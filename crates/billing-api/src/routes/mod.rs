@@ -31,9 +31,10 @@ pub type HandlerResult = Result<actix_web::HttpResponse, ApiError>;
 /// Cursor pagination parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Id of the last item of the previous page.
     pub starting_after: Option<String>,

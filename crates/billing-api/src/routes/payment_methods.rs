@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Filter of the admin listing.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigQuery {
     /// ISO country code, or `default` for the configs that apply to every country.
     pub country: Option<String>,
@@ -40,6 +41,7 @@ pub struct ConfigQuery {
 /// What the payer would pay.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ResolveQuery {
     /// ISO 4217 currency; defaults to the account's preferred currency.
     pub currency: Option<String>,

@@ -24,6 +24,7 @@ crate::list_type!(PaymentList, Payment);
 /// Filters and pagination of payment listings.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PaymentQuery {
     /// One status, e.g. `pending_approval` (the operator queue, oldest first by default).
     pub status: Option<String>,

@@ -16,6 +16,8 @@ pub trait AccountRepository: Send + Sync {
     async fn insert(&self, account: &Account) -> Result<(), RepoError>;
     /// Reads one account.
     async fn get(&self, id: &AccountId) -> Result<Option<Account>, RepoError>;
+    /// The account whose external id (the platform's own id for it) is `external_id`.
+    async fn find_by_external_id(&self, external_id: &str) -> Result<Option<Account>, RepoError>;
     /// Newest first; `starting_after` is an account id.
     async fn list(&self, page: &PageRequest) -> Result<Page<Account>, RepoError>;
     /// Writes every mutable field (name, external id, billing profile, low-balance threshold,

@@ -171,12 +171,28 @@ impl AccountService {
             .ok_or_else(|| BillingError::not_found("account", &id))
     }
 
-    /// Lists accounts: every account for service/admin keys, only its own for an account key.
+    /// Lists accounts: every account for service/admin keys, only its own for an account key;
+    /// with `external_id`, only the account the platform knows by that id (0 or 1).
     pub async fn list(
         &self,
         ctx: &RequestContext,
         page: &PageRequest,
+        external_id: Option<&str>,
     ) -> BillingResult<Page<Account>> {
+        if let Some(ext) = external_id {
+            let ext = BoundedText::new(ext, "external_id", 200)?;
+            let found = self
+                .repos
+                .accounts
+                .find_by_external_id(ext.as_str())
+                .await?
+                .filter(|a| ctx.principal.ensure_account(&a.id).is_ok())
+                .filter(|_| page.starting_after.is_none());
+            return Ok(Page {
+                data: found.into_iter().collect(),
+                has_more: false,
+            });
+        }
         if let Some(own) = ctx
             .principal
             .account_id

@@ -71,9 +71,11 @@ pub struct PlanService {
 
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
     match e {
-        RepoError::Conflict(_) => {
-            BillingError::conflict_on("slug", "slug_taken", format!("a plan with slug `{slug}` exists"))
-        }
+        RepoError::Conflict(_) => BillingError::conflict_on(
+            "slug",
+            "slug_taken",
+            format!("a plan with slug `{slug}` exists"),
+        ),
         other => other.into(),
     }
 }

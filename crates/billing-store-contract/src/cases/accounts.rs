@@ -166,3 +166,58 @@ pub async fn external_id_is_unique(h: &Harness) {
     );
     assert!(audit_log(h).await.is_empty());
 }
+
+pub async fn found_by_external_id(h: &Harness) {
+    let a = account_at(at(1), Some("platform-user-7"));
+    let b = account_at(at(2), Some("platform-user-8"));
+    let c = account_at(at(3), None);
+    for x in [&a, &b, &c] {
+        h.repos.accounts.insert(x).await.unwrap();
+    }
+    assert_eq!(
+        h.repos
+            .accounts
+            .find_by_external_id("platform-user-7")
+            .await
+            .unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        h.repos
+            .accounts
+            .find_by_external_id("platform-user-9")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        h.repos
+            .accounts
+            .find_by_external_id("Platform-User-7")
+            .await
+            .unwrap(),
+        None,
+        "external ids match exactly"
+    );
+    let mut moved = a.clone();
+    moved.external_id = Some(text("platform-user-70"));
+    h.repos.accounts.update(&moved, None).await.unwrap();
+    assert_eq!(
+        h.repos
+            .accounts
+            .find_by_external_id("platform-user-7")
+            .await
+            .unwrap(),
+        None,
+        "the old id no longer finds it"
+    );
+    assert_eq!(
+        h.repos
+            .accounts
+            .find_by_external_id("platform-user-70")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(a.id)
+    );
+}

@@ -65,6 +65,19 @@ impl AccountRepository for AccountRepo {
             .await
     }
 
+    async fn find_by_external_id(&self, external_id: &str) -> Result<Option<Account>, RepoError> {
+        let external_id = external_id.to_owned();
+        self.0
+            .run(move |conn| {
+                let row: Option<AccountRow> = accounts::table
+                    .filter(accounts::external_id.eq(&external_id))
+                    .first(conn)
+                    .optional()?;
+                row.map(account).transpose()
+            })
+            .await
+    }
+
     async fn list(&self, page: &PageRequest) -> Result<Page<Account>, RepoError> {
         let page = page.clone();
         self.0
