@@ -68,14 +68,27 @@ async fn admin_package_lifecycle(app: &TestApp) {
     app.get(&app.admin, &format!("/v1/admin/credit-packages/{id}"))
         .await
         .expect(200);
+    // A new first price with a Stripe Price configured: say what becomes of the Price.
+    let prices =
+        json!([{"amount": 89900, "currency": "USD"}, {"amount": 82900, "currency": "EUR"}]);
+    let r = app
+        .patch(
+            &app.admin,
+            &format!("/v1/admin/credit-packages/{id}"),
+            json!({ "featured": true, "prices": prices }),
+        )
+        .await
+        .expect(400);
+    assert_eq!(r.param(), Some("stripe_price_id"));
     let patched = app
         .patch(
             &app.admin,
             &format!("/v1/admin/credit-packages/{id}"),
-            json!({ "featured": true, "prices": [{"amount": 89900, "currency": "USD"}, {"amount": 82900, "currency": "EUR"}] }),
+            json!({ "featured": true, "prices": prices, "stripe_price_id": "price_456" }),
         )
         .await
         .expect(200);
+    assert_eq!(patched.body["stripe_price_id"], "price_456");
     assert_eq!(patched.body["featured"], true);
     assert_eq!(patched.body["prices"][0]["amount"], 89900);
     // 82900 × 12.5 % = 10362.5, rounded half away from zero to 10363.

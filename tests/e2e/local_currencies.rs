@@ -157,7 +157,47 @@ async fn currency_choice_follows_request_then_preference_then_method(app: &TestA
         message.contains("PHP"),
         "PH's own reason, not another country's: {message}"
     );
-    // Nothing was written for the refusals: three invoices in all.
+    // A price that nets to nothing is passed over for one that can be collected.
+    let promo = app
+        .post(
+            &app.admin,
+            "/v1/admin/credit-packages",
+            json!({ "name": "Promo", "slug": "promo", "credits": 50,
+                    "prices": [{"amount": 0, "currency": "USD"}, {"amount": 500, "currency": "EUR"}] }),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = buy(
+        app,
+        &de_usd,
+        json!({ "credit_package_id": promo, "payment_method": "bank_transfer" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        (
+            r.body["invoice"]["currency"].as_str(),
+            r.body["invoice"]["total"].as_i64()
+        ),
+        (Some("EUR"), Some(500))
+    );
+    let r = buy(
+        app,
+        &de_usd,
+        json!({ "credit_package_id": promo, "payment_method": "bank_transfer", "currency": "USD" }),
+    )
+    .await
+    .expect(400);
+    assert_eq!(
+        r.param(),
+        Some("credit_package_id"),
+        "free in the currency asked for"
+    );
+    // Nothing was written for the refusals: four invoices in all.
     let invoices = app.get(&app.admin, "/v1/admin/invoices").await.expect(200);
-    assert_eq!(invoices.body["data"].as_array().unwrap().len(), 3);
+    assert_eq!(invoices.body["data"].as_array().unwrap().len(), 4);
 }

@@ -48,6 +48,16 @@ async fn plan_lifecycle(app: &TestApp) {
         .expect(200);
     assert_eq!(patched.body["credits_per_period"], 2500);
     assert_eq!(patched.body["interval"]["count"], 3);
+    // The interval alone keeps the count: a quarterly plan does not become monthly.
+    let same = app
+        .patch(
+            &app.admin,
+            &format!("/v1/admin/plans/{id}"),
+            json!({"interval": "month"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(same.body["interval"], json!({"unit": "month", "count": 3}));
     let public = app.get(&app.service, "/v1/plans").await.expect(200);
     assert_eq!(public.body["data"][0]["id"], id.as_str());
     let audit = app

@@ -56,7 +56,6 @@ fn unsupported_media_type(req: &HttpRequest) -> ApiError {
     .param("Content-Type")
 }
 
-/// 413 for a body above `limit`; on the proof upload route it names `proof_file`.
 /// 413 for a body over `limit`; on the proof route the message names the largest proof
 /// accepted, `max_proof_bytes` (the configured limit itself, not one derived from `limit`).
 pub fn too_large(limit: usize, path: &str, max_proof_bytes: usize) -> ApiError {

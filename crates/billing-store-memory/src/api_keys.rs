@@ -8,7 +8,7 @@ use billing_domain::ports::ApiKeyRepository;
 use billing_domain::types::{ApiKeyId, Page, PageRequest};
 
 use super::Shared;
-use super::state::{Order, exists, paginate};
+use super::state::{Order, account_exists, exists, paginate};
 
 /// API keys, found by the hash of their secret (hashes are unique).
 pub(crate) struct MemoryApiKeys(pub(crate) Shared);
@@ -19,6 +19,9 @@ impl ApiKeyRepository for MemoryApiKeys {
         self.0.with(|s| {
             if s.api_keys.contains_key(&key.id) {
                 return Err(exists("API key", &key.id));
+            }
+            if let Some(account) = &key.account_id {
+                account_exists(s, account)?;
             }
             if s.api_keys
                 .values()

@@ -86,6 +86,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
                 if p.invoice_id != invoice.id && !s.invoices.contains_key(&p.invoice_id) {
                     return Err(RepoError::NotFound);
                 }
+                account_exists(s, &p.account_id)?;
                 check_reference(s, p)?;
             }
             s.check_audit(audit.as_ref())?;

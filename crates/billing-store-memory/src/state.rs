@@ -149,7 +149,6 @@ pub(crate) fn sub(a: i64, b: i64) -> Result<i64, RepoError> {
         .ok_or_else(|| RepoError::Other(format!("arithmetic overflow: {a} - {b}")))
 }
 
-/// A `Conflict` naming what already exists.
 /// `NotFound` unless `id` is a stored account: rows point at existing rows, as the
 /// database's foreign keys make them.
 pub(crate) fn account_exists(
@@ -163,6 +162,7 @@ pub(crate) fn account_exists(
     }
 }
 
+/// A `Conflict` naming what already exists.
 pub(crate) fn exists(what: &str, id: impl std::fmt::Display) -> RepoError {
     RepoError::Conflict(format!("{what} {id} already exists"))
 }

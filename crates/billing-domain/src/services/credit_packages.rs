@@ -176,6 +176,20 @@ impl CreditPackageService {
         }
         if let Some(v) = &input.prices {
             p.prices = PriceList::parse(v, "prices")?;
+            // A Stripe Price bills one currency and amount: the first price's. When that
+            // changes, the configured Price would charge something else, so the request must
+            // say what becomes of it (a new id, or "" to bill by amount).
+            if p.prices.first() != before.prices.first()
+                && p.stripe_price_id.is_some()
+                && input.stripe_price_id.is_none()
+            {
+                return Err(ValidationError::new(
+                    "stripe_price_id",
+                    "the first price changes: send the Stripe Price of the new first price, \
+                     or \"\" to let checkout bill the amount",
+                )
+                .into());
+            }
         }
         if let Some(v) = &input.discount_percent {
             p.discount_percent =

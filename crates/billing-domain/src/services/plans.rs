@@ -207,7 +207,10 @@ impl PlanService {
                 )
                 .into());
             }
-            p.interval = BillingInterval::parse(input.interval.as_deref(), input.interval_count)?;
+            // An absent count keeps the stored one: `{"interval": "month"}` on a quarterly
+            // plan changes nothing rather than making it monthly.
+            let count = input.interval_count.or(Some(i64::from(p.interval.count)));
+            p.interval = BillingInterval::parse(input.interval.as_deref(), count)?;
         }
         if input.credits_per_period.is_some() {
             p.credits_per_period = parse_credits_per_period(input.credits_per_period)?;

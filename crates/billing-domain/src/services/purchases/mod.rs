@@ -29,7 +29,8 @@ pub struct PurchaseInput {
     pub credit_package_id: Option<String>,
     /// `stripe`, `paypal`, `bank_transfer` or `local_wallet`; must be offered to the account.
     pub payment_method: Option<String>,
-    /// Optional; must be the package's currency (no conversion).
+    /// Optional ISO 4217 code; one of the package's prices (no conversion). Absent: the
+    /// account's preferred currency, else the first price the method accepts.
     pub currency: Option<String>,
 }
 

@@ -12,9 +12,10 @@ use super::PurchaseService;
 
 impl PurchaseService {
     /// The first of `candidates` (prices of `package`, best first) that `method` is offered
-    /// for to this account, with its config. A free price is refused (grant credits with an
-    /// adjustment instead). When none is offered, the refusal of the first candidate, naming
-    /// the currencies tried when there were several.
+    /// for to this account, with its config. A price that nets to nothing is passed over
+    /// (there is nothing to collect; grant such credits with an adjustment). When none is
+    /// offered, the refusal of the first payable candidate, naming the currencies tried when
+    /// there were several; when every candidate is free, that.
     pub(super) async fn first_offered(
         &self,
         ctx: &RequestContext,
@@ -24,14 +25,13 @@ impl PurchaseService {
         candidates: &[Money],
     ) -> BillingResult<(Money, PaymentMethodConfig)> {
         let mut first_refusal = None;
+        let mut free = false;
         for price in candidates {
             let net = package.net_of(*price);
+            // Nothing to collect in this currency: another may still be payable.
             if net.amount == 0 {
-                return Err(ValidationError::new(
-                    "credit_package_id",
-                    "this package costs nothing; grant its credits with an adjustment",
-                )
-                .into());
+                free = true;
+                continue;
             }
             match self
                 .offered_config(ctx, account, method, net.currency, net.amount)
@@ -39,13 +39,22 @@ impl PurchaseService {
             {
                 Ok(config) => return Ok((*price, config)),
                 Err(BillingError::Validation(v)) => {
-                    first_refusal.get_or_insert(v);
+                    first_refusal.get_or_insert((price.currency, v));
                 }
                 Err(other) => return Err(other),
             }
         }
-        let refusal = first_refusal
-            .unwrap_or_else(|| ValidationError::new("payment_method", "no price to pay"));
+        let Some((refused_in, refusal)) = first_refusal else {
+            return Err(if free {
+                ValidationError::new(
+                    "credit_package_id",
+                    "this package costs nothing; grant its credits with an adjustment",
+                )
+            } else {
+                ValidationError::new("payment_method", "no price to pay")
+            }
+            .into());
+        };
         if candidates.len() > 1 {
             let tried = candidates
                 .iter()
@@ -57,7 +66,7 @@ impl PurchaseService {
                 format!(
                     "{method} is not offered to this account in any currency this package \
                      is sold in ({tried}); in {}: {}",
-                    candidates[0].currency, refusal.message
+                    refused_in, refusal.message
                 ),
             )
             .into());
