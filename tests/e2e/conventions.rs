@@ -12,8 +12,8 @@ crate::backends!(
     an_unconfigured_gateway_says_so
 );
 
-/// Webhooks for a gateway this deployment has no credentials for: 503 that names the gateway,
-/// not a database outage.
+/// Webhooks for a gateway this deployment has no credentials for: 404 naming the gateway
+/// (its endpoint does not exist here), not a 5xx blaming the database.
 async fn an_unconfigured_gateway_says_so(app: &TestApp) {
     for (path, gateway) in [
         ("/v1/webhooks/stripe", "stripe"),
@@ -25,7 +25,7 @@ async fn an_unconfigured_gateway_says_so(app: &TestApp) {
                 .body("{}"),
         )
         .await
-        .expect(503);
+        .expect(404);
         assert_eq!(
             r.error_code(),
             "gateway_not_configured",

@@ -300,7 +300,7 @@ impl From<BillingError> for ApiError {
             ),
             BillingError::Unavailable(m) => Self::unavailable(m),
             BillingError::NotConfigured(m) => Self::new(
-                S::SERVICE_UNAVAILABLE,
+                S::NOT_FOUND,
                 ErrorType::ApiError,
                 "gateway_not_configured",
                 m,

@@ -298,18 +298,18 @@ pub fn page(limit: Option<&str>, starting_after: Option<String>) -> Result<PageR
     Ok(PageRequest::new(limit, starting_after)?)
 }
 
-/// Parses an RFC 3339 timestamp query parameter.
+/// Parses an RFC 3339 timestamp query parameter. An empty value is not a timestamp either
+/// (the document says `format: date-time`): leave the parameter out to not filter.
 pub fn timestamp(v: Option<&str>, field: &str) -> Result<Option<OffsetDateTime>, ApiError> {
-    v.filter(|s| !s.is_empty())
-        .map(|s| {
-            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::invalid(
-                    field,
-                    format!("{field} must be an RFC 3339 timestamp, e.g. 2025-01-31T00:00:00Z"),
-                )
-            })
+    v.map(|s| {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
+            ApiError::invalid(
+                field,
+                format!("{field} must be an RFC 3339 timestamp, e.g. 2025-01-31T00:00:00Z"),
+            )
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 /// Parses an optional integer query parameter.

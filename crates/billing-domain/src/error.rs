@@ -106,8 +106,8 @@ pub enum BillingError {
     /// A dependency is down; retrying later may work (HTTP 503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// A gateway this request needs is not configured in this deployment (HTTP 503); the
-    /// message says which and is safe to show.
+    /// A gateway this request needs is not configured in this deployment (HTTP 404: its
+    /// endpoints do not exist here); the message says which and is safe to show.
     #[error("{0}")]
     NotConfigured(String),
     /// A bug or an unexpected store failure (HTTP 500). The text is logged, never returned.

@@ -26,11 +26,13 @@ pub struct LedgerQuery {
     /// Comma-separated kinds, e.g. `usage_debit,admin_adjustment`.
     pub kind: Option<String>,
     /// Entries created at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_gte: Option<String>,
     /// Entries created before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_lt: Option<String>,
     /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Id of the last entry of the previous page.
     pub starting_after: Option<String>,

@@ -72,9 +72,10 @@ async fn webhook(
     params(("Stripe-Signature" = String, Header, description = "Stripe's signature header")),
     responses((status = 200, body = WebhookReceiptBody),
         (status = 400, body = ErrorResponse, description = "Missing or invalid signature, or not an event"),
+        (status = 404, body = ErrorResponse, description = "Stripe is not configured in this deployment (`gateway_not_configured`)"),
         (status = 413, body = ErrorResponse, description = "Body above 1 MiB"),
         (status = 500, body = ErrorResponse, description = "Applying failed; Stripe retries"),
-        (status = 503, body = ErrorResponse, description = "Stripe is not configured, or the store or Stripe is unreachable")))]
+        (status = 503, body = ErrorResponse, description = "The store or Stripe is unreachable")))]
 #[post("/v1/webhooks/stripe")]
 async fn stripe_webhook(
     state: Data<AppState>,
@@ -92,9 +93,10 @@ async fn stripe_webhook(
     request_body(content = String, content_type = "application/json", description = "The PayPal event, exactly as PayPal sent it"),
     responses((status = 200, body = WebhookReceiptBody),
         (status = 400, body = ErrorResponse, description = "Missing or invalid signature, or not an event"),
+        (status = 404, body = ErrorResponse, description = "PayPal is not configured in this deployment (`gateway_not_configured`)"),
         (status = 413, body = ErrorResponse, description = "Body above 1 MiB"),
         (status = 500, body = ErrorResponse, description = "Applying failed; PayPal retries"),
-        (status = 503, body = ErrorResponse, description = "PayPal is not configured, or the store or PayPal is unreachable")))]
+        (status = 503, body = ErrorResponse, description = "The store or PayPal is unreachable")))]
 #[post("/v1/webhooks/paypal")]
 async fn paypal_webhook(
     state: Data<AppState>,
@@ -109,6 +111,7 @@ async fn paypal_webhook(
 #[into_params(parameter_in = Query)]
 pub struct PayPalReturnQuery {
     /// The PayPal order id.
+    #[param(required = true, min_length = 1)]
     pub token: Option<String>,
     /// The payer's PayPal id (unused).
     #[serde(rename = "PayerID")]

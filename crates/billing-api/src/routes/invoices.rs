@@ -27,13 +27,15 @@ pub struct InvoiceQuery {
     /// `draft`, `pending`, `paid`, `void` or `uncollectible`.
     pub status: Option<String>,
     /// Invoices created at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_gte: Option<String>,
     /// Invoices created before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_lt: Option<String>,
     /// Admin listing only: one account's invoices.
     pub account_id: Option<String>,
     /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Id of the last invoice of the previous page.
     pub starting_after: Option<String>,

@@ -33,13 +33,15 @@ pub struct PaymentQuery {
     /// Admin listing only: one account's payments.
     pub account_id: Option<String>,
     /// Payments created at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_gte: Option<String>,
     /// Payments created before this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub created_lt: Option<String>,
     /// `desc` (newest first; the default) or `asc` (oldest first; the default for `status=pending_approval`).
     pub order: Option<String>,
     /// Page size, 1–100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// Id of the last payment of the previous page.
     pub starting_after: Option<String>,
