@@ -12,6 +12,7 @@ mod support;
 mod accounts;
 mod api_keys;
 mod auth;
+mod authz_matrix;
 mod catalog;
 mod cli;
 mod concurrency;

@@ -269,6 +269,7 @@ impl InvoiceService {
         id: &str,
         input: ReasonInput,
     ) -> BillingResult<Invoice> {
+        ctx.principal.ensure_admin()?;
         let reason = BoundedText::new(required(input.reason.as_deref(), "reason")?, "reason", 500)?;
         self.set_status(
             ctx,
@@ -348,16 +349,22 @@ impl InvoiceService {
         account_id: Option<&str>,
         id: &str,
     ) -> BillingResult<Invoice> {
-        let inv = self.read(id).await?;
-        match account_id {
+        // The caller's right to look comes first: whether an id exists is not told to
+        // someone who may not see it.
+        let account = match account_id {
             Some(a) => {
                 let a = AccountId::parse(a, "account_id")?;
                 ctx.principal.ensure_account(&a)?;
-                if inv.account_id != a {
-                    return Err(BillingError::not_found("invoice", &inv.id));
-                }
+                Some(a)
             }
-            None => ctx.principal.ensure_admin()?,
+            None => {
+                ctx.principal.ensure_admin()?;
+                None
+            }
+        };
+        let inv = self.read(id).await?;
+        if account.is_some_and(|a| inv.account_id != a) {
+            return Err(BillingError::not_found("invoice", &inv.id));
         }
         Ok(inv)
     }

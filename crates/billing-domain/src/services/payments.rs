@@ -26,17 +26,23 @@ impl PaymentQueryService {
         account_id: Option<&str>,
         id: &str,
     ) -> BillingResult<Payment> {
-        let id = PaymentId::parse(id, "id")?;
-        let p = self.deps.payment(&id).await?;
-        match account_id {
+        // The caller's right to look comes first: whether an id exists is not told to
+        // someone who may not see it.
+        let account = match account_id {
             Some(a) => {
                 let a = AccountId::parse(a, "account_id")?;
                 ctx.principal.ensure_account(&a)?;
-                if p.account_id != a {
-                    return Err(BillingError::not_found("payment", &id));
-                }
+                Some(a)
             }
-            None => ctx.principal.ensure_admin()?,
+            None => {
+                ctx.principal.ensure_admin()?;
+                None
+            }
+        };
+        let id = PaymentId::parse(id, "id")?;
+        let p = self.deps.payment(&id).await?;
+        if account.is_some_and(|a| p.account_id != a) {
+            return Err(BillingError::not_found("payment", &id));
         }
         Ok(p)
     }
