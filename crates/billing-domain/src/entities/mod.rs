@@ -14,6 +14,7 @@ pub mod payment_method;
 pub mod plan;
 pub mod principal;
 pub mod subscription;
+pub mod subscription_schedule;
 
 pub use account::{Account, BillingProfile};
 pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};

@@ -1,0 +1,127 @@
+//! What a subscription needs next, and when: the scheduler's decision table, written once,
+//! as pure functions of the stored state and the time. The scheduler (and the test clock)
+//! works only from [`next_action_at`], the indexed instant, and asks [`due_action`] what to
+//! do there; each action is then applied in one store transaction (a period row keyed by
+//! `(subscription, period_start)` makes a renewal happen at most once).
+//!
+//! | status | due when | action |
+//! |---|---|---|
+//! | `incomplete` | created + the incomplete window (23 h) | expire: `incomplete_expired`, first invoice voided |
+//! | `trialing` | trial end | end the trial: bill the first period (or pause without a payment method) |
+//! | `active` | current period end | cancel if flagged, else renew the next period |
+//! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action |
+//! | `unpaid`, `paused`, terminal | never | — (a payment or a new payment method wakes them) |
+//!
+//! After downtime an `active` subscription may be several periods behind: each call returns
+//! the next missed period, oldest first, and only the period that contains `now` is charged
+//! (`charge: true`); older ones are invoiced and voided, so a rerun adds nothing and the
+//! customer is not billed for time the service was not renewing.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::entities::{DunningPolicy, FinalAction, Subscription, SubscriptionStatus};
+
+/// How long a first invoice may stay unpaid before the subscription expires (Stripe's 23 h).
+pub const INCOMPLETE_WINDOW: Duration = Duration::hours(23);
+
+/// What the scheduler must do for a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueAction {
+    /// The first invoice was not paid in time: `incomplete_expired`, its invoice voided.
+    ExpireIncomplete,
+    /// The trial is over: bill the first period.
+    EndTrial,
+    /// Period `index` (`[start, end)`) begins: invoice it; collect only when `charge`.
+    Renew {
+        /// The period's index from the anchor.
+        index: u32,
+        /// Its start (the idempotency key of the renewal).
+        start: OffsetDateTime,
+        /// Its end.
+        end: OffsetDateTime,
+        /// Whether this period contains `now` (older missed periods are voided instead).
+        charge: bool,
+    },
+    /// `cancel_at_period_end` was set and the period is over: `canceled`, no invoice.
+    CancelAtPeriodEnd,
+    /// Collection attempt number `attempt` (2 = the first retry) of the latest invoice.
+    Retry {
+        /// The attempt's number.
+        attempt: u32,
+    },
+    /// Retries are exhausted, or the period ended while still past due: apply the policy.
+    Final(FinalAction),
+}
+
+/// The instant the scheduler must look at `sub` next, or `None` when only an outside event
+/// (a payment, a new payment method, an operator) can change it.
+pub fn next_action_at(sub: &Subscription) -> Option<OffsetDateTime> {
+    use SubscriptionStatus::*;
+    match sub.status {
+        Incomplete => sub.created_at.checked_add(INCOMPLETE_WINDOW),
+        Trialing => sub.trial_end.or(Some(sub.current_period_end)),
+        Active => Some(sub.current_period_end),
+        PastDue => Some(match sub.next_retry_at {
+            Some(r) if r < sub.current_period_end => r,
+            _ => sub.current_period_end,
+        }),
+        Unpaid | Paused | Canceled | IncompleteExpired => None,
+    }
+}
+
+/// What is due for `sub` at `now` under `dunning`, if anything. Applying the action and
+/// asking again (with the state it produced) walks through everything due up to `now`, one
+/// step at a time, in order.
+pub fn due_action(
+    sub: &Subscription,
+    dunning: &DunningPolicy,
+    now: OffsetDateTime,
+) -> Option<DueAction> {
+    use SubscriptionStatus::*;
+    let at = next_action_at(sub)?;
+    if at > now {
+        return None;
+    }
+    match sub.status {
+        Incomplete => Some(DueAction::ExpireIncomplete),
+        Trialing => Some(DueAction::EndTrial),
+        Active if sub.cancel_at_period_end => Some(DueAction::CancelAtPeriodEnd),
+        Active => {
+            let index = sub.period_index.checked_add(1)?;
+            let (start, end) = sub.interval.period(sub.anchor, index)?;
+            Some(DueAction::Renew {
+                index,
+                start,
+                end,
+                charge: end > now,
+            })
+        }
+        // A period end reached while past due ends the dunning first, so two open renewal
+        // invoices never coexist.
+        PastDue if now >= sub.current_period_end => Some(DueAction::Final(dunning.final_action)),
+        PastDue => {
+            let attempt = sub.attempt_count.checked_add(1)?;
+            if usize::try_from(sub.attempt_count).ok()? > dunning.retry_days.len() {
+                Some(DueAction::Final(dunning.final_action))
+            } else {
+                Some(DueAction::Retry { attempt })
+            }
+        }
+        Unpaid | Paused | Canceled | IncompleteExpired => None,
+    }
+}
+
+/// The `next_retry_at` to store after collection attempt number `attempt` (1 = the first)
+/// failed at `failed_at`: the next retry on the plan's schedule, or `failed_at` itself when
+/// that was the last attempt, so the final action is due at once.
+pub fn after_failed_attempt(
+    dunning: &DunningPolicy,
+    attempt: u32,
+    failed_at: OffsetDateTime,
+) -> OffsetDateTime {
+    dunning.next_retry(attempt, failed_at).unwrap_or(failed_at)
+}
+
+#[cfg(test)]
+#[path = "subscription_schedule_tests.rs"]
+mod tests;
