@@ -9,13 +9,19 @@
 //! | `incomplete` | created + the incomplete window (23 h) | expire: `incomplete_expired`, first invoice voided |
 //! | `trialing` | trial end | end the trial: bill the first period (or pause without a payment method) |
 //! | `active` | current period end | cancel if flagged, else renew the next period |
-//! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action |
+//! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action; once `leave_past_due` was applied, renew at the period end |
 //! | `unpaid`, `paused`, terminal | never | — (a payment or a new payment method wakes them) |
 //!
 //! After downtime an `active` subscription may be several periods behind: each call returns
 //! the next missed period, oldest first, and only the period that contains `now` is charged
 //! (`charge: true`); older ones are invoiced and voided, so a rerun adds nothing and the
 //! customer is not billed for time the service was not renewing.
+//!
+//! What the caller stores when it applies an action, so that asking again moves on:
+//! * `Retry`: clear `next_retry_at` while the attempt is out; on failure set it with
+//!   [`after_failed_attempt`] and `attempt_count` to the attempt's number;
+//! * `Final(LeavePastDue)`: clear `next_retry_at` (the status stays `past_due`);
+//! * every other action changes the status or the current period.
 
 use time::{Duration, OffsetDateTime};
 
@@ -29,8 +35,12 @@ pub const INCOMPLETE_WINDOW: Duration = Duration::hours(23);
 pub enum DueAction {
     /// The first invoice was not paid in time: `incomplete_expired`, its invoice voided.
     ExpireIncomplete,
-    /// The trial is over: bill the first period.
-    EndTrial,
+    /// The trial is over: bill the first period; collect only when `charge` (a trial that
+    /// ended during downtime is invoiced and voided like any missed period).
+    EndTrial {
+        /// Whether the first period still contains `now`.
+        charge: bool,
+    },
     /// Period `index` (`[start, end)`) begins: invoice it; collect only when `charge`.
     Renew {
         /// The period's index from the anchor.
@@ -84,17 +94,18 @@ pub fn due_action(
     }
     match sub.status {
         Incomplete => Some(DueAction::ExpireIncomplete),
-        Trialing => Some(DueAction::EndTrial),
+        Trialing => Some(DueAction::EndTrial {
+            charge: sub.interval.period(sub.anchor, 0)?.1 > now,
+        }),
         Active if sub.cancel_at_period_end => Some(DueAction::CancelAtPeriodEnd),
-        Active => {
-            let index = sub.period_index.checked_add(1)?;
-            let (start, end) = sub.interval.period(sub.anchor, index)?;
-            Some(DueAction::Renew {
-                index,
-                start,
-                end,
-                charge: end > now,
-            })
+        Active => renew(sub, now),
+        // Dunning is over and the policy left the subscription past due: periods go on.
+        PastDue
+            if now >= sub.current_period_end
+                && sub.next_retry_at.is_none()
+                && dunning.final_action == FinalAction::LeavePastDue =>
+        {
+            renew(sub, now)
         }
         // A period end reached while past due ends the dunning first, so two open renewal
         // invoices never coexist.
@@ -109,6 +120,18 @@ pub fn due_action(
         }
         Unpaid | Paused | Canceled | IncompleteExpired => None,
     }
+}
+
+/// The next period of `sub`, charged only if it contains `now`.
+fn renew(sub: &Subscription, now: OffsetDateTime) -> Option<DueAction> {
+    let index = sub.period_index.checked_add(1)?;
+    let (start, end) = sub.interval.period(sub.anchor, index)?;
+    Some(DueAction::Renew {
+        index,
+        start,
+        end,
+        charge: end > now,
+    })
 }
 
 /// The `next_retry_at` to store after collection attempt number `attempt` (1 = the first)

@@ -195,17 +195,31 @@ fn incomplete_expires_after_23_hours_and_trials_end_at_their_end() {
     let anchor = datetime!(2027-01-01 12:00:00 UTC);
     let s = monthly_from(anchor, SubscriptionStatus::Incomplete);
     let dunning = DunningPolicy::default();
-    assert_eq!(due_action(&s, &dunning, anchor + Duration::hours(22)), None);
+    assert_eq!(
+        due_action(
+            &s,
+            &dunning,
+            anchor + Duration::hours(23) - Duration::microseconds(1)
+        ),
+        None,
+        "not a microsecond early"
+    );
     assert_eq!(
         due_action(&s, &dunning, anchor + Duration::hours(23)),
         Some(DueAction::ExpireIncomplete)
     );
     let mut t = monthly_from(anchor, SubscriptionStatus::Trialing);
     t.trial_end = Some(anchor + Duration::days(14));
+    t.anchor = anchor + Duration::days(14);
     assert_eq!(next_action_at(&t), t.trial_end);
     assert_eq!(
         due_action(&t, &dunning, anchor + Duration::days(14)),
-        Some(DueAction::EndTrial)
+        Some(DueAction::EndTrial { charge: true })
+    );
+    // A trial that ended during downtime: its first period is over, so it is not charged.
+    assert_eq!(
+        due_action(&t, &dunning, anchor + Duration::days(14 + 40)),
+        Some(DueAction::EndTrial { charge: false })
     );
 }
 
@@ -221,4 +235,79 @@ fn unpaid_paused_and_terminal_subscriptions_wait_for_an_outside_event() {
             None
         );
     }
+}
+
+#[test]
+fn a_retry_in_flight_is_not_issued_twice() {
+    let anchor = datetime!(2027-01-01 00:00:00 UTC);
+    let dunning = DunningPolicy::default();
+    let mut s = monthly_from(anchor, SubscriptionStatus::PastDue);
+    s.attempt_count = 1;
+    s.next_retry_at = Some(after_failed_attempt(&dunning, 1, anchor));
+    let at = s.next_retry_at.unwrap();
+    assert_eq!(
+        due_action(&s, &dunning, at),
+        Some(DueAction::Retry { attempt: 2 })
+    );
+    // The caller clears next_retry_at while the attempt is out.
+    s.next_retry_at = None;
+    assert_eq!(
+        due_action(&s, &dunning, at),
+        None,
+        "asking again at once issues nothing"
+    );
+}
+
+#[test]
+fn leave_past_due_stops_retrying_but_the_periods_go_on() {
+    let anchor = datetime!(2027-01-01 00:00:00 UTC);
+    let dunning = DunningPolicy {
+        retry_days: vec![3],
+        final_action: FinalAction::LeavePastDue,
+    };
+    let mut s = monthly_from(anchor, SubscriptionStatus::PastDue);
+    s.attempt_count = 2;
+    let last = anchor + Duration::days(3);
+    s.next_retry_at = Some(after_failed_attempt(&dunning, 2, last));
+    assert_eq!(
+        due_action(&s, &dunning, last),
+        Some(DueAction::Final(FinalAction::LeavePastDue))
+    );
+    // Applied: still past due, no retry pending.
+    s.next_retry_at = None;
+    assert_eq!(
+        due_action(&s, &dunning, last),
+        None,
+        "no loop at the same instant"
+    );
+    assert_eq!(next_action_at(&s), Some(s.current_period_end));
+    match due_action(&s, &dunning, s.current_period_end) {
+        Some(DueAction::Renew {
+            index: 1,
+            charge: true,
+            ..
+        }) => {}
+        other => panic!("the next period is renewed: {other:?}"),
+    }
+}
+
+#[test]
+fn catch_up_at_exactly_a_period_end_charges_the_period_that_starts_then() {
+    let anchor = datetime!(2027-01-10 00:00:00 UTC);
+    let dunning = DunningPolicy::default();
+    let mut s = monthly_from(anchor, SubscriptionStatus::Active);
+    let now = datetime!(2027-03-10 00:00:00 UTC);
+    let mut seen = Vec::new();
+    while let Some(DueAction::Renew {
+        index,
+        start,
+        end,
+        charge,
+    }) = due_action(&s, &dunning, now)
+    {
+        seen.push((index, charge));
+        s = renewed(s, index, start, end);
+    }
+    // February's period ends exactly now (half-open), so only March's is charged.
+    assert_eq!(seen, vec![(1, false), (2, true)]);
 }
