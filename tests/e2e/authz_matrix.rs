@@ -1,8 +1,9 @@
 //! The authorization matrix, generated from the route table (`billing_api::app::openapi()`,
 //! the list the server registers), so a new route cannot skip it: every operation × {no key,
-//! revoked key, another account's key, the account's own key, service key, admin key} gets
-//! the status its rule says, and no answer to another account's key carries this account's
-//! data.
+//! revoked key, another account's key, the account's own key, service key, admin key, and
+//! the own key asking for another account's invoice, payment or reservation} gets the status
+//! its rule says; no answer carries an id of another account's data that the request did not
+//! send itself, and nothing let through answers 5xx.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -58,15 +59,19 @@ enum Caller {
     OwnAccount,
     Service,
     Admin,
+    /// The account's own key, its own account in the path, and another account's invoice,
+    /// payment or reservation id: the object must stay hidden.
+    OwnKeyOthersObject,
 }
 
-const CALLERS: [Caller; 6] = [
+const CALLERS: [Caller; 7] = [
     Caller::NoKey,
     Caller::Revoked,
     Caller::OtherAccount,
     Caller::OwnAccount,
     Caller::Service,
     Caller::Admin,
+    Caller::OwnKeyOthersObject,
 ];
 
 /// What a caller must get: an exact status, or "let through" (any answer but 401/403, and
@@ -80,6 +85,9 @@ enum Expect {
 
 fn rule(method: &str, path: &str, caller: Caller) -> Expect {
     use Caller::*;
+    if caller == OwnKeyOthersObject {
+        return rule(method, path, OwnAccount);
+    }
     if PUBLIC_CHECKING_KEYS.contains(&path) && caller == Revoked {
         return Expect::Status(401);
     }
@@ -121,15 +129,33 @@ fn rule(method: &str, path: &str, caller: Caller) -> Expect {
     }
 }
 
-async fn account_with_data(app: &TestApp, name: &str) -> (String, String, Vec<String>) {
-    let acct = app.account(name).await;
-    app.grant(&acct, 100).await;
-    let key = app.account_key(&acct).await;
-    // Some data of its own: a reservation and a ledger entry.
-    let rsv = app
+/// An account with data of its own: a key, a paid-for invoice and its payment (a bank
+/// transfer purchase), a reservation, ledger entries.
+struct Party {
+    account: String,
+    key: String,
+    invoice: String,
+    payment: String,
+    reservation: String,
+    /// Every id of its data, the account's included.
+    ids: Vec<String>,
+}
+
+async fn party(app: &TestApp, shop: &crate::shop::Shop, account: String, key: String) -> Party {
+    app.grant(&account, 100).await;
+    let purchase = app
+        .post(
+            &key,
+            &format!("/v1/accounts/{account}/purchases"),
+            json!({ "credit_package_id": shop.package, "payment_method": "bank_transfer" }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let reservation = app
         .post(
             &app.service,
-            &format!("/v1/accounts/{acct}/credits/reservations"),
+            &format!("/v1/accounts/{account}/credits/reservations"),
             json!({ "credits": 5, "reference": "job-1", "expires_in_seconds": 600 }),
         )
         .await
@@ -138,19 +164,61 @@ async fn account_with_data(app: &TestApp, name: &str) -> (String, String, Vec<St
         .as_str()
         .unwrap()
         .to_owned();
-    let ledger = app.ledger(&acct).await;
-    let mut ids = vec![rsv];
+    let invoice = purchase["invoice"]["id"].as_str().unwrap().to_owned();
+    let payment = purchase["payment"]["id"].as_str().unwrap().to_owned();
+    let mut ids = vec![
+        account.clone(),
+        invoice.clone(),
+        payment.clone(),
+        reservation.clone(),
+    ];
     ids.extend(
-        ledger
+        app.ledger(&account)
+            .await
             .iter()
             .filter_map(|e| e["id"].as_str().map(str::to_owned)),
     );
-    (acct, key, ids)
+    Party {
+        account,
+        key,
+        invoice,
+        payment,
+        reservation,
+        ids,
+    }
+}
+
+/// `path` with this party's account and objects (or `objects`' objects) in it.
+fn concrete(path: &str, me: &Party, objects: &Party) -> String {
+    path.replace(
+        "{id}",
+        if path.starts_with("/v1/accounts/") {
+            &me.account
+        } else {
+            "x_01jqk3v2g2x0m8s0q1b2c3d4e5"
+        },
+    )
+    .replace("{iid}", &objects.invoice)
+    .replace("{pid}", &objects.payment)
+    .replace("{rid}", &objects.reservation)
+}
+
+/// Ids of `party` in `body` that the request did not itself send.
+fn leaked<'a>(body: &str, request: &str, party: &'a Party) -> Vec<&'a str> {
+    party
+        .ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| body.contains(id) && !request.contains(id))
+        .collect()
 }
 
 async fn every_route_answers_each_kind_of_caller_as_its_rule_says(app: &TestApp) {
-    let (mine, my_key, my_ids) = account_with_data(app, "Mine").await;
-    let (_theirs, their_key, _) = account_with_data(app, "Theirs").await;
+    let shop = crate::shop::shop(app).await;
+    let me = party(app, &shop, shop.acct.clone(), shop.key.clone()).await;
+    let theirs = crate::shop::account_in(app, "Theirs", "DE", "EUR").await;
+    let their_key = app.account_key(&theirs).await;
+    let them = party(app, &shop, theirs, their_key).await;
     let revoked = app
         .post(
             &app.admin,
@@ -178,27 +246,30 @@ async fn every_route_answers_each_kind_of_caller_as_its_rule_says(app: &TestApp)
                 continue;
             }
             let method = method.to_uppercase();
-            // This account in `{id}` under /v1/accounts; well-formed ids elsewhere.
-            let concrete = path
-                .replace(
-                    "{id}",
-                    if path.starts_with("/v1/accounts/") {
-                        &mine
-                    } else {
-                        "x_01jqk3v2g2x0m8s0q1b2c3d4e5"
-                    },
-                )
-                .replace("{iid}", "inv_01jqk3v2g2x0m8s0q1b2c3d4e5")
-                .replace("{pid}", "pay_01jqk3v2g2x0m8s0q1b2c3d4e5")
-                .replace("{rid}", &my_ids[0]);
+            let has_object = ["{iid}", "{pid}", "{rid}"].iter().any(|p| path.contains(p));
             for caller in CALLERS {
+                if caller == Caller::OwnKeyOthersObject
+                    && !(path.starts_with("/v1/accounts/{id}") && has_object)
+                {
+                    continue;
+                }
                 let key = match caller {
                     Caller::NoKey => None,
                     Caller::Revoked => Some(revoked.as_str()),
-                    Caller::OtherAccount => Some(their_key.as_str()),
-                    Caller::OwnAccount => Some(my_key.as_str()),
+                    Caller::OtherAccount => Some(them.key.as_str()),
+                    Caller::OwnAccount | Caller::OwnKeyOthersObject => Some(me.key.as_str()),
                     Caller::Service => Some(app.service.as_str()),
                     Caller::Admin => Some(app.admin.as_str()),
+                };
+                let concrete = if caller == Caller::OwnKeyOthersObject {
+                    concrete(path, &me, &them)
+                } else {
+                    concrete(path, &me, &me)
+                };
+                let expected = match rule(&method, path, caller) {
+                    // Another account's object under one's own account is hidden too.
+                    Expect::LetThrough if caller == Caller::OwnKeyOthersObject => Expect::Hidden,
+                    e => e,
                 };
                 let m = Method::from_bytes(method.as_bytes()).unwrap();
                 let mut rb = app.request(m, &concrete, key);
@@ -207,21 +278,24 @@ async fn every_route_answers_each_kind_of_caller_as_its_rule_says(app: &TestApp)
                 }
                 let r = TestApp::send(rb).await;
                 checked += 1;
-                let ok = match rule(&method, path, caller) {
-                    Expect::Status(s) => r.status == s,
-                    Expect::LetThrough => r.status != 401 && r.status != 403,
-                    Expect::Hidden => {
-                        let text = r.body.to_string();
-                        !(200..300).contains(&r.status)
-                            && (r.status == 404 || r.status == 403)
-                            && my_ids.iter().all(|id| !text.contains(id.as_str()))
-                    }
+                let text = r.body.to_string();
+                // Whose data this caller must never see in an answer.
+                let foreign = match caller {
+                    Caller::OtherAccount => Some(&me),
+                    Caller::OwnAccount | Caller::OwnKeyOthersObject => Some(&them),
+                    _ => None,
                 };
+                let leaks = foreign.map_or_else(Vec::new, |p| leaked(&text, &concrete, p));
+                let ok = leaks.is_empty()
+                    && match expected {
+                        Expect::Status(s) => r.status == s,
+                        Expect::LetThrough => r.status != 401 && r.status != 403 && r.status < 500,
+                        Expect::Hidden => r.status == 404 || r.status == 403,
+                    };
                 if !ok {
                     wrong.push(format!(
-                        "{method} {path} as {caller:?}: {} expected {:?}: {}",
+                        "{method} {path} as {caller:?}: {} expected {expected:?}, leaked {leaks:?}: {}",
                         r.status,
-                        rule(&method, path, caller),
                         short(&r.body)
                     ));
                 }

@@ -51,6 +51,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(tag = "audit", params(AuditLogQuery), security(("bearer" = [])), responses((status = 200, body = AuditEntryList), StdErrors))]
 #[get("/v1/admin/audit-log")]
 async fn list(state: Data<AppState>, auth: Auth, q: Query<AuditLogQuery>) -> HandlerResult {
+    // The scope first: a caller who may not read the log learns nothing from the filter's checks.
+    auth.ctx().principal.ensure_admin()?;
     let q = q.into_inner();
     let from = timestamp(q.created_gte.as_deref(), "created_gte")?;
     let to = timestamp(q.created_lt.as_deref(), "created_lt")?;

@@ -155,6 +155,8 @@ async fn mark_uncollectible(
 #[utoipa::path(tag = "invoices", params(InvoiceQuery), security(("bearer" = [])), responses((status = 200, body = InvoiceList), StdErrors))]
 #[get("/v1/admin/invoices")]
 async fn admin_list(state: Data<AppState>, auth: Auth, q: Query<InvoiceQuery>) -> HandlerResult {
+    // The scope first: a caller who may not list learns nothing from the filter's checks.
+    auth.ctx().principal.ensure_admin()?;
     let filter = q.filter()?;
     let page = page(q.limit.as_deref(), q.starting_after.clone())?;
     let v = state

@@ -190,6 +190,8 @@ async fn account_proof(
 #[utoipa::path(tag = "payments", params(PaymentQuery), security(("bearer" = [])), responses((status = 200, body = PaymentList), StdErrors))]
 #[get("/v1/admin/payments")]
 async fn admin_list(state: Data<AppState>, auth: Auth, q: Query<PaymentQuery>) -> HandlerResult {
+    // The scope first: a caller who may not list learns nothing from the filter's checks.
+    auth.ctx().principal.ensure_admin()?;
     let filter = q.filter()?;
     let page = page(q.limit.as_deref(), q.starting_after.clone())?;
     let v = state

@@ -288,6 +288,7 @@ impl InvoiceService {
         id: &str,
         input: ReasonInput,
     ) -> BillingResult<Invoice> {
+        ctx.principal.ensure_admin()?;
         let reason = BoundedText::optional(input.reason.as_deref(), "reason", 500)?
             .map(BoundedText::into_inner);
         self.set_status(

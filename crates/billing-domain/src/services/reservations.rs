@@ -160,11 +160,12 @@ impl ReservationService {
         rid: &str,
         input: CommitInput,
     ) -> BillingResult<Reservation> {
+        // Who may touch this hold is decided before the body is judged.
+        let current = self.get(ctx, account_id, rid).await?;
         let amount = input
             .credits
             .map(|c| Credits::new(c, "credits"))
             .transpose()?;
-        let current = self.get(ctx, account_id, rid).await?;
         let amount = amount.map_or(current.amount, Credits::get);
         if amount > current.amount {
             return Err(ValidationError::new(

@@ -176,7 +176,6 @@ impl PurchaseService {
     ) -> BillingResult<PurchaseResult> {
         let id = AccountId::parse(account_id, "id")?;
         ctx.principal.ensure_account(&id)?;
-        let method = parse_method(input.payment_method.as_deref())?;
         let iid = InvoiceId::parse(invoice_id, "invoice_id")?;
         let invoice = self
             .deps
@@ -186,6 +185,8 @@ impl PurchaseService {
             .await?
             .filter(|i| i.account_id == id)
             .ok_or_else(|| BillingError::not_found("invoice", &iid))?;
+        // The body is judged once the invoice is known to be this account's.
+        let method = parse_method(input.payment_method.as_deref())?;
         if !matches!(
             invoice.status,
             InvoiceStatus::Pending | InvoiceStatus::Uncollectible
