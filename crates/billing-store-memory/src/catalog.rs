@@ -21,10 +21,9 @@ fn check_slug(state: &State, package: &CreditPackage) -> Result<(), RepoError> {
         .values()
         .any(|p| p.id != package.id && p.slug.as_str() == package.slug.as_str())
     {
-        return Err(RepoError::Conflict(format!(
-            "slug {} is taken",
-            package.slug.as_str()
-        )));
+        return Err(RepoError::Conflict(
+            billing_domain::ports::catalog::PACKAGE_SLUG_TAKEN.into(),
+        ));
     }
     Ok(())
 }

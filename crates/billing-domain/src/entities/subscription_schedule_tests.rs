@@ -50,6 +50,27 @@ fn renewed(
     s
 }
 
+/// Applies every renewal due at `now`, as a scheduler catching up would; returns each
+/// renewed period's index, starting month and whether it was charged.
+fn catch_up(
+    mut s: Subscription,
+    dunning: &DunningPolicy,
+    now: OffsetDateTime,
+) -> Vec<(u32, time::Month, bool)> {
+    let mut seen = Vec::new();
+    while let Some(DueAction::Renew {
+        index,
+        start,
+        end,
+        charge,
+    }) = due_action(&s, dunning, now)
+    {
+        seen.push((index, start.month(), charge));
+        s = renewed(s, index, start, end);
+    }
+    seen
+}
+
 #[test]
 fn an_active_monthly_subscription_renews_on_each_anchor_day_and_nothing_between() {
     let anchor = datetime!(2027-01-31 09:15:00 UTC);
@@ -99,19 +120,8 @@ fn an_active_monthly_subscription_renews_on_each_anchor_day_and_nothing_between(
 fn after_downtime_missed_periods_come_oldest_first_and_only_the_current_one_is_charged() {
     let anchor = datetime!(2027-01-10 00:00:00 UTC);
     let dunning = DunningPolicy::default();
-    let mut s = monthly_from(anchor, SubscriptionStatus::Active);
-    let now = datetime!(2027-04-20 00:00:00 UTC);
-    let mut seen = Vec::new();
-    while let Some(DueAction::Renew {
-        index,
-        start,
-        end,
-        charge,
-    }) = due_action(&s, &dunning, now)
-    {
-        seen.push((index, start.month(), charge));
-        s = renewed(s, index, start, end);
-    }
+    let s = monthly_from(anchor, SubscriptionStatus::Active);
+    let seen = catch_up(s, &dunning, datetime!(2027-04-20 00:00:00 UTC));
     assert_eq!(
         seen,
         vec![
@@ -295,19 +305,14 @@ fn leave_past_due_stops_retrying_but_the_periods_go_on() {
 fn catch_up_at_exactly_a_period_end_charges_the_period_that_starts_then() {
     let anchor = datetime!(2027-01-10 00:00:00 UTC);
     let dunning = DunningPolicy::default();
-    let mut s = monthly_from(anchor, SubscriptionStatus::Active);
-    let now = datetime!(2027-03-10 00:00:00 UTC);
-    let mut seen = Vec::new();
-    while let Some(DueAction::Renew {
-        index,
-        start,
-        end,
-        charge,
-    }) = due_action(&s, &dunning, now)
-    {
-        seen.push((index, charge));
-        s = renewed(s, index, start, end);
-    }
+    let s = monthly_from(anchor, SubscriptionStatus::Active);
+    let seen = catch_up(s, &dunning, datetime!(2027-03-10 00:00:00 UTC));
     // February's period ends exactly now (half-open), so only March's is charged.
-    assert_eq!(seen, vec![(1, false), (2, true)]);
+    assert_eq!(
+        seen,
+        vec![
+            (1, time::Month::February, false),
+            (2, time::Month::March, true)
+        ]
+    );
 }

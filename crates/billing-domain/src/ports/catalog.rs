@@ -4,11 +4,14 @@ use crate::entities::{AuditEntry, CreditPackage, PaymentMethodConfig};
 use crate::error::RepoError;
 use crate::types::{CreditPackageId, PaymentMethodConfigId};
 
+/// The `Conflict` message every store reports when a package's slug is already taken.
+pub const PACKAGE_SLUG_TAKEN: &str = "slug is already used by another package";
+
 /// Stores credit packages. Every write carries its audit entry, written in the same transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait CreditPackageRepository: Send + Sync {
-    /// Inserts a package. `Conflict` if the slug is taken.
+    /// Inserts a package. `Conflict` ([`PACKAGE_SLUG_TAKEN`]) if the slug is taken.
     async fn insert(&self, package: &CreditPackage, audit: &AuditEntry) -> Result<(), RepoError>;
     /// Replaces a package's mutable fields. `NotFound`, or `Conflict` on a taken slug.
     async fn update(&self, package: &CreditPackage, audit: &AuditEntry) -> Result<(), RepoError>;

@@ -9,6 +9,7 @@ use crate::entities::audit::RequestContext;
 use crate::entities::credit_package::{parse_discount, parse_gateway_ref};
 use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
 use crate::ports::{Clock, Repositories};
+use crate::services::catalog;
 use crate::services::input::{decimal, required, sort_order};
 use crate::types::{BoundedText, CreditPackageId, Credits, PriceInput, PriceList, Slug};
 
@@ -51,14 +52,7 @@ pub struct CreditPackageService {
 }
 
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
-    match e {
-        RepoError::Conflict(_) => BillingError::conflict_on(
-            "slug",
-            "slug_taken",
-            format!("a credit package with slug `{slug}` exists"),
-        ),
-        other => other.into(),
-    }
+    catalog::slug_conflict(e, "credit package", slug)
 }
 
 impl CreditPackageService {
@@ -71,11 +65,9 @@ impl CreditPackageService {
     pub async fn list_public(&self) -> BillingResult<Vec<CreditPackage>> {
         let mut all = self.repos.packages.list(true).await?;
         all.sort_by(|a, b| {
-            (!a.featured, a.sort_order, a.id.as_str()).cmp(&(
-                !b.featured,
-                b.sort_order,
-                b.id.as_str(),
-            ))
+            catalog::listing_key(a.featured, a.sort_order, a.id.as_str()).cmp(
+                &catalog::listing_key(b.featured, b.sort_order, b.id.as_str()),
+            )
         });
         Ok(all)
     }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit_log;
+mod catalog;
 pub mod credit_packages;
 pub mod credits;
 pub mod gateway_events;

@@ -11,6 +11,7 @@ use crate::entities::plan::{parse_credits_per_period, parse_features, parse_tria
 use crate::entities::{DunningPolicy, Plan};
 use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
 use crate::ports::{Clock, Repositories};
+use crate::services::catalog;
 use crate::services::input::{required, sort_order};
 use crate::types::{BillingInterval, BoundedText, PlanId, PriceInput, PriceList, Slug};
 
@@ -70,20 +71,17 @@ pub struct PlanService {
 }
 
 fn slug_conflict(e: RepoError, slug: &Slug) -> BillingError {
-    match e {
-        RepoError::Conflict(_) => BillingError::conflict_on(
-            "slug",
-            "slug_taken",
-            format!("a plan with slug `{slug}` exists"),
-        ),
-        other => other.into(),
-    }
+    catalog::slug_conflict(e, "plan", slug)
 }
 
-/// Listing order: featured first, then `sort_order`, then id.
+/// The public order (see [`catalog::listing_key`]).
 fn sort_public(plans: &mut [Plan]) {
     plans.sort_by(|a, b| {
-        (!a.featured, a.sort_order, a.id.as_str()).cmp(&(!b.featured, b.sort_order, b.id.as_str()))
+        catalog::listing_key(a.featured, a.sort_order, a.id.as_str()).cmp(&catalog::listing_key(
+            b.featured,
+            b.sort_order,
+            b.id.as_str(),
+        ))
     });
 }
 

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod currency;
 pub mod email;
 pub mod ids;
+pub(crate) mod iso_date;
 pub mod money;
 pub mod page;
 pub mod price_list;

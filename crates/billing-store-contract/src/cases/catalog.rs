@@ -53,7 +53,13 @@ pub async fn package_slug_conflict_writes_nothing(h: &Harness) {
     let a = package(at(0), "pro", true);
     insert_package(h, &a, 0).await.unwrap();
     let b = package(at(1), "pro", true);
-    assert_conflict(insert_package(h, &b, 1).await, "same slug");
+    assert_eq!(
+        insert_package(h, &b, 1).await,
+        Err(RepoError::Conflict(
+            billing_domain::ports::catalog::PACKAGE_SLUG_TAKEN.into()
+        )),
+        "same slug, the same message from every store"
+    );
     assert_eq!(h.repos.packages.get(&b.id).await.unwrap(), None);
 
     let c = package(at(2), "team", true);

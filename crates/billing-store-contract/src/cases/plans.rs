@@ -2,7 +2,6 @@
 
 use billing_domain::RepoError;
 use billing_domain::entities::{DunningPolicy, FinalAction, Plan};
-use billing_domain::ports::AuditFilter;
 use billing_domain::ports::plans::PLAN_SLUG_TAKEN;
 use billing_domain::types::{
     BillingInterval, Currency, IntervalUnit, Money, PlanId, PriceList, Slug,
@@ -46,19 +45,27 @@ pub fn plan(when: OffsetDateTime, slug: &str, active: bool) -> Plan {
     }
 }
 
+/// Inserts `p` with its audit entry at `when`.
+async fn insert(h: &Harness, p: &Plan, when: OffsetDateTime) -> Result<(), RepoError> {
+    h.repos
+        .plans
+        .insert(p, &audit(when, "plan.create", p.id.as_str()))
+        .await
+}
+
+/// Updates `p` with its audit entry at `when`.
+async fn update(h: &Harness, p: &Plan, when: OffsetDateTime) -> Result<(), RepoError> {
+    h.repos
+        .plans
+        .update(p, &audit(when, "plan.update", p.id.as_str()))
+        .await
+}
+
 pub async fn plan_insert_get_update_list(h: &Harness) {
     let a = plan(at(1), "pro", true);
     let b = plan(at(2), "legacy", false);
-    h.repos
-        .plans
-        .insert(&a, &audit(at(1), "plan.create", a.id.as_str()))
-        .await
-        .unwrap();
-    h.repos
-        .plans
-        .insert(&b, &audit(at(2), "plan.create", b.id.as_str()))
-        .await
-        .unwrap();
+    insert(h, &a, at(1)).await.unwrap();
+    insert(h, &b, at(2)).await.unwrap();
     assert_eq!(
         h.repos.plans.get(&a.id).await.unwrap(),
         Some(a.clone()),
@@ -84,11 +91,7 @@ pub async fn plan_insert_get_update_list(h: &Harness) {
     changed.features.clear();
     changed.created_at = at(99);
     changed.updated_at = at(5);
-    h.repos
-        .plans
-        .update(&changed, &audit(at(5), "plan.update", a.id.as_str()))
-        .await
-        .unwrap();
+    update(h, &changed, at(5)).await.unwrap();
     let stored = h.repos.plans.get(&a.id).await.unwrap().unwrap();
     assert_eq!(
         stored.created_at, a.created_at,
@@ -101,60 +104,36 @@ pub async fn plan_insert_get_update_list(h: &Harness) {
             ..changed
         }
     );
-    let audits = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(audits.data.len(), 3, "each write carried its audit entry");
+    assert_eq!(
+        audit_count(h).await,
+        3,
+        "each write carried its audit entry"
+    );
 }
 
 pub async fn plan_slug_conflict_and_missing_write_nothing(h: &Harness) {
     let a = plan(at(1), "pro", true);
-    h.repos
-        .plans
-        .insert(&a, &audit(at(1), "plan.create", a.id.as_str()))
-        .await
-        .unwrap();
+    insert(h, &a, at(1)).await.unwrap();
     let clash = plan(at(2), "pro", true);
     assert_eq!(
-        h.repos
-            .plans
-            .insert(&clash, &audit(at(2), "plan.create", clash.id.as_str()))
-            .await,
+        insert(h, &clash, at(2)).await,
         Err(RepoError::Conflict(PLAN_SLUG_TAKEN.into()))
     );
     let other = plan(at(3), "other", true);
-    h.repos
-        .plans
-        .insert(&other, &audit(at(3), "plan.create", other.id.as_str()))
-        .await
-        .unwrap();
+    insert(h, &other, at(3)).await.unwrap();
     let mut renamed = other.clone();
     renamed.slug = a.slug.clone();
     assert_eq!(
-        h.repos
-            .plans
-            .update(&renamed, &audit(at(4), "plan.update", other.id.as_str()))
-            .await,
+        update(h, &renamed, at(4)).await,
         Err(RepoError::Conflict(PLAN_SLUG_TAKEN.into()))
     );
     let ghost = plan(at(5), "ghost", true);
-    assert_eq!(
-        h.repos
-            .plans
-            .update(&ghost, &audit(at(5), "plan.update", ghost.id.as_str()))
-            .await,
-        Err(RepoError::NotFound)
-    );
+    assert_eq!(update(h, &ghost, at(5)).await, Err(RepoError::NotFound));
     assert_eq!(h.repos.plans.get(&clash.id).await.unwrap(), None);
     assert_eq!(h.repos.plans.get(&other.id).await.unwrap(), Some(other));
-    let audits = h
-        .repos
-        .audit
-        .list(&AuditFilter::default(), &page(10, None))
-        .await
-        .unwrap();
-    assert_eq!(audits.data.len(), 2, "refused writes wrote no audit entry");
+    assert_eq!(
+        audit_count(h).await,
+        2,
+        "refused writes wrote no audit entry"
+    );
 }

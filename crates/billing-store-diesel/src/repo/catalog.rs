@@ -23,14 +23,8 @@ pub(crate) struct PackageRepo(pub(crate) Db);
 #[derive(Clone)]
 pub(crate) struct ConfigRepo(pub(crate) Db);
 
-/// A unique violation on `slug` becomes a readable `Conflict`; others pass through.
 fn slug_taken(e: diesel::result::Error) -> Fail {
-    match Fail::from(e) {
-        Fail(RepoError::Conflict(m)) if m.contains("slug") => Fail(RepoError::Conflict(
-            "slug is already used by another package".into(),
-        )),
-        other => other,
-    }
+    crate::repo::slug_taken(e, billing_domain::ports::catalog::PACKAGE_SLUG_TAKEN)
 }
 
 fn update_package(conn: &mut AnyConnection, row: &PackageRow) -> DbResult<()> {

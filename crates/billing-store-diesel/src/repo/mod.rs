@@ -76,6 +76,17 @@ fn with_connection<T>(
     result
 }
 
+/// A unique violation on a catalog's `slug` becomes the port's readable `Conflict`
+/// (`message`); other errors pass through.
+pub(crate) fn slug_taken(e: diesel::result::Error, message: &'static str) -> Fail {
+    match Fail::from(e) {
+        Fail(RepoError::Conflict(m)) if m.contains("slug") => {
+            Fail(RepoError::Conflict(message.into()))
+        }
+        other => other,
+    }
+}
+
 /// Writes an audit entry (inside the caller's transaction).
 pub(crate) fn insert_audit(conn: &mut AnyConnection, entry: &AuditEntry) -> DbResult<()> {
     diesel::insert_into(audit_log::table)

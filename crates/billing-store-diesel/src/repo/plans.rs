@@ -20,14 +20,8 @@ use crate::schema::plans;
 #[derive(Clone)]
 pub(crate) struct PlanRepo(pub(crate) Db);
 
-/// A unique violation on `slug` becomes the readable `Conflict`; others pass through.
 fn slug_taken(e: diesel::result::Error) -> Fail {
-    match Fail::from(e) {
-        Fail(RepoError::Conflict(m)) if m.contains("slug") => {
-            Fail(RepoError::Conflict(PLAN_SLUG_TAKEN.into()))
-        }
-        other => other,
-    }
+    crate::repo::slug_taken(e, PLAN_SLUG_TAKEN)
 }
 
 fn update_plan(conn: &mut AnyConnection, row: &PlanRow) -> DbResult<()> {
