@@ -213,6 +213,7 @@ pub fn payment(
     when: OffsetDateTime,
     method: PaymentMethodKind,
     status: PaymentStatus,
+    billing_reason: billing_domain::entities::InvoiceReason::Manual,
     reference: Option<&str>,
 ) -> Payment {
     Payment {
@@ -311,6 +312,7 @@ pub async fn stored_payment(
     ms: i64,
     method: PaymentMethodKind,
     status: PaymentStatus,
+    billing_reason: billing_domain::entities::InvoiceReason::Manual,
     reference: Option<&str>,
 ) -> Payment {
     let inv = invoice(account, at(ms), InvoiceStatus::Pending, None);

@@ -1,13 +1,13 @@
 //! Domain ⇄ row conversions for the ledger, reservations, invoices, payments and refunds.
 
 use billing_domain::entities::{
-    Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus, LedgerEntry, LedgerKind, Payment,
-    PaymentMethodKind, PaymentStatus, ProofFile, Refund, RefundStatus, Reservation,
+    Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason, InvoiceStatus, LedgerEntry, LedgerKind,
+    Payment, PaymentMethodKind, PaymentStatus, ProofFile, Refund, RefundStatus, Reservation,
     ReservationStatus,
 };
 use billing_domain::types::{
     AccountId, CreditPackageId, FileId, InvoiceId, InvoiceLineId, LedgerEntryId, PaymentId,
-    RefundId, ReservationId,
+    RefundId, ReservationId, SubscriptionId,
 };
 
 use crate::convert::{currency, from_json, from_opt_json, parse_enum, to_json, to_opt_json, ts};
@@ -70,6 +70,7 @@ pub(crate) fn invoice_row(i: &Invoice) -> DbResult<InvoiceRow> {
         account_id: i.account_id.to_string(),
         number: i.number.clone(),
         status: i.status.as_str().to_owned(),
+        billing_reason: i.billing_reason.as_str().to_owned(),
         currency: i.currency.code().to_owned(),
         subtotal: i.subtotal,
         discount: i.discount,
@@ -105,6 +106,9 @@ pub(crate) fn line_rows(i: &Invoice) -> DbResult<Vec<InvoiceLineRow>> {
                 amount: l.amount,
                 credit_package_id: l.credit_package_id.as_ref().map(ToString::to_string),
                 credits: l.credits,
+                subscription_id: l.subscription_id.as_ref().map(ToString::to_string),
+                period_start: l.period_start.map(ts),
+                period_end: l.period_end.map(ts),
             })
         })
         .collect()
@@ -121,6 +125,9 @@ fn line(r: InvoiceLineRow) -> DbResult<InvoiceLine> {
         amount: r.amount,
         credit_package_id: r.credit_package_id.map(CreditPackageId::from_trusted),
         credits: r.credits,
+        subscription_id: r.subscription_id.map(SubscriptionId::from_trusted),
+        period_start: r.period_start.map(|t| t.0),
+        period_end: r.period_end.map(|t| t.0),
     })
 }
 
@@ -131,6 +138,7 @@ pub(crate) fn invoice(r: InvoiceRow, lines: Vec<InvoiceLineRow>) -> DbResult<Inv
         account_id: AccountId::from_trusted(r.account_id),
         number: r.number,
         status: parse_enum(&r.status, "invoice status", InvoiceStatus::parse)?,
+        billing_reason: parse_enum(&r.billing_reason, "invoice reason", InvoiceReason::parse)?,
         currency: currency(&r.currency)?,
         lines: lines.into_iter().map(line).collect::<DbResult<_>>()?,
         subtotal: r.subtotal,

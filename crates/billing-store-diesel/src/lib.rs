@@ -63,6 +63,7 @@
 mod convert;
 mod convert_billing;
 mod convert_plans;
+mod convert_subscriptions;
 mod dialect;
 mod error;
 mod pool;
@@ -128,6 +129,7 @@ impl Store {
             packages: Arc::new(repo::catalog::PackageRepo(db.clone())),
             payment_methods: Arc::new(repo::catalog::ConfigRepo(db.clone())),
             plans: Arc::new(repo::plans::PlanRepo(db.clone())),
+            subscriptions: Arc::new(repo::subscriptions::SubscriptionRepo(db.clone())),
             api_keys: Arc::new(repo::api_keys::ApiKeyRepo(db.clone())),
             idempotency: Arc::new(repo::idempotency::IdempotencyRepo(db.clone())),
             ledger: Arc::new(repo::ledger::LedgerRepo::new(db.clone())),

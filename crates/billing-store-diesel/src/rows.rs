@@ -169,6 +169,7 @@ pub(crate) struct InvoiceRow {
     pub account_id: String,
     pub number: Option<String>,
     pub status: String,
+    pub billing_reason: String,
     pub currency: String,
     pub subtotal: i64,
     pub discount: i64,
@@ -200,6 +201,9 @@ pub(crate) struct InvoiceLineRow {
     pub amount: i64,
     pub credit_package_id: Option<String>,
     pub credits: Option<i64>,
+    pub subscription_id: Option<String>,
+    pub period_start: Option<UtcDateTime>,
+    pub period_end: Option<UtcDateTime>,
 }
 
 /// `payments`.
@@ -285,4 +289,54 @@ pub(crate) struct OutboxRow {
     pub payload: String,
     pub created_at: UtcDateTime,
     pub delivered_at: Option<UtcDateTime>,
+}
+
+/// `subscriptions`.
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = subscriptions, treat_none_as_null = true)]
+pub(crate) struct SubscriptionRow {
+    pub id: String,
+    pub account_id: String,
+    pub plan_id: String,
+    pub status: String,
+    pub currency: String,
+    pub interval_unit: String,
+    pub interval_count: i32,
+    pub payment_method: String,
+    pub collection_method: String,
+    pub gateway_payment_method: Option<String>,
+    pub anchor: UtcDateTime,
+    pub period_index: i64,
+    pub current_period_start: UtcDateTime,
+    pub current_period_end: UtcDateTime,
+    pub trial_end: Option<UtcDateTime>,
+    pub cancel_at_period_end: bool,
+    pub trial_reminded: bool,
+    pub canceled_at: Option<UtcDateTime>,
+    pub latest_invoice_id: Option<String>,
+    pub attempt_count: i64,
+    pub next_retry_at: Option<UtcDateTime>,
+    pub next_action_at: Option<UtcDateTime>,
+    pub metadata: String,
+    pub created_at: UtcDateTime,
+    pub updated_at: UtcDateTime,
+    pub version: i64,
+    pub claimed_until: Option<UtcDateTime>,
+}
+
+/// `subscription_periods`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = subscription_periods)]
+pub(crate) struct SubscriptionPeriodRow {
+    pub subscription_id: String,
+    pub period_start: UtcDateTime,
+    pub period_index: i64,
+    pub period_end: UtcDateTime,
+    pub plan_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub credits: i64,
+    pub invoice_id: Option<String>,
+    pub charged: bool,
+    pub created_at: UtcDateTime,
 }

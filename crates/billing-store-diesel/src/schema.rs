@@ -180,6 +180,7 @@ diesel::table! {
         account_id -> Text,
         number -> Nullable<Text>,
         status -> Text,
+        billing_reason -> Text,
         currency -> Text,
         subtotal -> BigInt,
         discount -> BigInt,
@@ -198,6 +199,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
     invoice_lines (id) {
         id -> Text,
         invoice_id -> Text,
@@ -210,6 +214,9 @@ diesel::table! {
         amount -> BigInt,
         credit_package_id -> Nullable<Text>,
         credits -> Nullable<BigInt>,
+        subscription_id -> Nullable<Text>,
+        period_start -> Nullable<UtcTimestamp>,
+        period_end -> Nullable<UtcTimestamp>,
     }
 }
 
@@ -352,7 +359,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    subscriptions (id) {
+        id -> Text,
+        account_id -> Text,
+        plan_id -> Text,
+        status -> Text,
+        currency -> Text,
+        interval_unit -> Text,
+        interval_count -> Integer,
+        payment_method -> Text,
+        collection_method -> Text,
+        gateway_payment_method -> Nullable<Text>,
+        anchor -> UtcTimestamp,
+        period_index -> BigInt,
+        current_period_start -> UtcTimestamp,
+        current_period_end -> UtcTimestamp,
+        trial_end -> Nullable<UtcTimestamp>,
+        cancel_at_period_end -> Bool,
+        trial_reminded -> Bool,
+        canceled_at -> Nullable<UtcTimestamp>,
+        latest_invoice_id -> Nullable<Text>,
+        attempt_count -> BigInt,
+        next_retry_at -> Nullable<UtcTimestamp>,
+        next_action_at -> Nullable<UtcTimestamp>,
+        metadata -> Text,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        version -> BigInt,
+        claimed_until -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    subscription_periods (subscription_id, period_start) {
+        subscription_id -> Text,
+        period_start -> UtcTimestamp,
+        period_index -> BigInt,
+        period_end -> UtcTimestamp,
+        plan_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        credits -> BigInt,
+        invoice_id -> Nullable<Text>,
+        charged -> Bool,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    subscriptions,
+    subscription_periods,
     accounts,
     credit_balances,
     ledger_entries,

@@ -27,6 +27,7 @@ mod payment_flow;
 mod plans;
 mod reservations;
 mod state;
+mod subscriptions;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -115,6 +116,7 @@ impl MemoryStore {
             packages: Arc::new(catalog::MemoryCreditPackages(s.clone())),
             payment_methods: Arc::new(catalog::MemoryPaymentMethodConfigs(s.clone())),
             plans: Arc::new(plans::MemoryPlans(s.clone())),
+            subscriptions: Arc::new(subscriptions::MemorySubscriptions(s.clone())),
             api_keys: Arc::new(api_keys::MemoryApiKeys(s.clone())),
             idempotency: Arc::new(idempotency::MemoryIdempotency(s.clone())),
             ledger: Arc::new(ledger::MemoryLedger(s.clone())),

@@ -65,6 +65,48 @@ fn find_refund(s: &State, id: Option<&RefundId>, gateway_id: Option<&String>) ->
     }
 }
 
+/// Inserts an invoice (numbered with `prefix`) and its first payment, checking every key
+/// first so a failure writes nothing. Shared with the subscription changes.
+pub(crate) fn insert_invoice(
+    s: &mut State,
+    invoice: &Invoice,
+    number_prefix: Option<&str>,
+    payment: Option<Payment>,
+    audit: Option<&AuditEntry>,
+) -> Result<Invoice, RepoError> {
+    if s.invoices.contains_key(&invoice.id) {
+        return Err(exists("invoice", &invoice.id));
+    }
+    account_exists(s, &invoice.account_id)?;
+    if let Some(p) = &payment {
+        if s.payments.contains_key(&p.id) {
+            return Err(exists("payment", &p.id));
+        }
+        if p.invoice_id != invoice.id && !s.invoices.contains_key(&p.invoice_id) {
+            return Err(RepoError::NotFound);
+        }
+        account_exists(s, &p.account_id)?;
+        check_reference(s, p)?;
+    }
+    s.check_audit(audit)?;
+    let mut stored = invoice.clone();
+    if let Some(prefix) = number_prefix {
+        let (number, key, seq) = next_number(s, invoice, prefix)?;
+        stored.number = Some(number);
+        s.invoice_counters.insert(key, seq);
+    } else if let Some(n) = &stored.number
+        && s.invoices.values().any(|i| i.number.as_ref() == Some(n))
+    {
+        return Err(RepoError::Conflict(format!("invoice number {n} is taken")));
+    }
+    s.invoices.insert(stored.id.clone(), stored.clone());
+    if let Some(p) = payment {
+        s.payments.insert(p.id.clone(), p);
+    }
+    s.put_audit(audit);
+    Ok(stored)
+}
+
 #[async_trait::async_trait]
 impl PaymentFlowRepository for MemoryPaymentFlow {
     async fn create_invoice(
@@ -75,37 +117,13 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         audit: Option<AuditEntry>,
     ) -> Result<Invoice, RepoError> {
         self.0.with(|s| {
-            if s.invoices.contains_key(&invoice.id) {
-                return Err(exists("invoice", &invoice.id));
-            }
-            account_exists(s, &invoice.account_id)?;
-            if let Some(p) = &payment {
-                if s.payments.contains_key(&p.id) {
-                    return Err(exists("payment", &p.id));
-                }
-                if p.invoice_id != invoice.id && !s.invoices.contains_key(&p.invoice_id) {
-                    return Err(RepoError::NotFound);
-                }
-                account_exists(s, &p.account_id)?;
-                check_reference(s, p)?;
-            }
-            s.check_audit(audit.as_ref())?;
-            let mut stored = invoice.clone();
-            if let Some(prefix) = &number_prefix {
-                let (number, key, seq) = next_number(s, invoice, prefix)?;
-                stored.number = Some(number);
-                s.invoice_counters.insert(key, seq);
-            } else if let Some(n) = &stored.number
-                && s.invoices.values().any(|i| i.number.as_ref() == Some(n))
-            {
-                return Err(RepoError::Conflict(format!("invoice number {n} is taken")));
-            }
-            s.invoices.insert(stored.id.clone(), stored.clone());
-            if let Some(p) = payment {
-                s.payments.insert(p.id.clone(), p);
-            }
-            s.put_audit(audit.as_ref());
-            Ok(stored)
+            insert_invoice(
+                s,
+                invoice,
+                number_prefix.as_deref(),
+                payment,
+                audit.as_ref(),
+            )
         })
     }
 

@@ -53,8 +53,21 @@ pub(crate) struct State {
     pub outbox: BTreeMap<EventId, OutboxEvent>,
     /// Gapless invoice number counters: last number used per `(prefix, year)`.
     pub invoice_counters: HashMap<(String, i32), u64>,
+    pub subscriptions: BTreeMap<billing_domain::types::SubscriptionId, StoredSubscription>,
+    /// Periods by `(subscription, start)`: the renewal's unique key.
+    pub periods: BTreeMap<
+        (billing_domain::types::SubscriptionId, time::OffsetDateTime),
+        billing_domain::entities::SubscriptionPeriod,
+    >,
     /// Gateway webhook events by `(gateway, event_id)`.
     pub webhook_events: HashMap<(PaymentMethodKind, String), WebhookEvent>,
+}
+
+/// A subscription row: the entity and the scheduler's claim on it.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredSubscription {
+    pub sub: billing_domain::entities::Subscription,
+    pub claimed_until: Option<time::OffsetDateTime>,
 }
 
 impl State {

@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use crate::entities::{BillingProfile, Metadata};
 use crate::error::BillingError;
-use crate::types::{AccountId, CreditPackageId, Currency, InvoiceId, InvoiceLineId};
+use crate::types::{
+    AccountId, CreditPackageId, Currency, InvoiceId, InvoiceLineId, SubscriptionId,
+};
 
 /// Invoice states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,6 +129,47 @@ impl InvoiceLineKind {
     }
 }
 
+/// Why an invoice was created (Stripe's `billing_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum InvoiceReason {
+    /// Typed in by an operator.
+    #[default]
+    Manual,
+    /// A credit package bought.
+    Purchase,
+    /// The first period of a new subscription.
+    SubscriptionCreate,
+    /// A renewal: one period of a subscription.
+    SubscriptionCycle,
+}
+
+impl InvoiceReason {
+    /// Every reason.
+    pub const ALL: [Self; 4] = [
+        Self::Manual,
+        Self::Purchase,
+        Self::SubscriptionCreate,
+        Self::SubscriptionCycle,
+    ];
+
+    /// The stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Purchase => "purchase",
+            Self::SubscriptionCreate => "subscription_create",
+            Self::SubscriptionCycle => "subscription_cycle",
+        }
+    }
+
+    /// Parses the text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// One line of an invoice. `amount = quantity × unit_amount − discount_amount`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -149,6 +192,14 @@ pub struct InvoiceLine {
     pub credit_package_id: Option<CreditPackageId>,
     /// Credits granted when the invoice is paid.
     pub credits: Option<i64>,
+    /// The subscription billed, for subscription lines.
+    pub subscription_id: Option<SubscriptionId>,
+    /// Start of the billed period (inclusive), for subscription lines.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub period_start: Option<OffsetDateTime>,
+    /// End of the billed period (exclusive), for subscription lines.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub period_end: Option<OffsetDateTime>,
 }
 
 /// An invoice. Amounts are minor units of `currency`.
@@ -163,6 +214,8 @@ pub struct Invoice {
     pub number: Option<String>,
     /// Lifecycle state.
     pub status: InvoiceStatus,
+    /// Why it was created.
+    pub billing_reason: InvoiceReason,
     /// Currency of every amount.
     pub currency: Currency,
     /// Lines.
@@ -218,6 +271,13 @@ impl Invoice {
     /// Credits granted when this invoice is paid: the sum of its lines' credits.
     pub fn credits_granted(&self) -> i64 {
         self.lines.iter().filter_map(|l| l.credits).sum()
+    }
+
+    /// The subscription period this invoice bills (its first subscription line's), if any.
+    pub fn subscription_period(&self) -> Option<(&SubscriptionId, OffsetDateTime)> {
+        self.lines
+            .iter()
+            .find_map(|l| Some((l.subscription_id.as_ref()?, l.period_start?)))
     }
 }
 

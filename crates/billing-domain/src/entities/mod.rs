@@ -14,6 +14,7 @@ pub mod payment_method;
 pub mod plan;
 pub mod principal;
 pub mod subscription;
+pub mod subscription_period;
 pub mod subscription_schedule;
 
 pub use account::{Account, BillingProfile};
@@ -21,7 +22,7 @@ pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};
 pub use audit::AuditEntry;
 pub use credit_package::CreditPackage;
 pub use idempotency::{IdempotencyBegin, IdempotencyRecord};
-pub use invoice::{Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus};
+pub use invoice::{Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason, InvoiceStatus};
 pub use ledger::{CreditBalance, LedgerEntry, LedgerKind, Reservation, ReservationStatus};
 pub use metadata::Metadata;
 pub use outbox::OutboxEvent;
@@ -35,5 +36,6 @@ pub use payment_method::{
 pub use plan::{DunningPolicy, FinalAction, Plan};
 pub use principal::Principal;
 pub use subscription::{CollectionMethod, Subscription, SubscriptionStatus};
+pub use subscription_period::SubscriptionPeriod;
 pub mod webhook_event;
 pub use webhook_event::WebhookEvent;

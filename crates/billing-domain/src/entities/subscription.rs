@@ -191,6 +191,8 @@ pub struct Subscription {
     pub trial_end: Option<OffsetDateTime>,
     /// Ends at the current period's end instead of renewing.
     pub cancel_at_period_end: bool,
+    /// `subscription.trial_will_end` was recorded for this trial.
+    pub trial_reminded: bool,
     /// When it was canceled.
     #[serde(with = "time::serde::rfc3339::option")]
     pub canceled_at: Option<OffsetDateTime>,
@@ -212,6 +214,17 @@ pub struct Subscription {
     /// Last change.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Bumped by every stored change; a change applies only to the version it was decided on.
+    #[serde(skip)]
+    pub version: u64,
+}
+
+impl Subscription {
+    /// Whether the subscription still counts as the account's subscription to its plan (a
+    /// second one to the same plan is refused while this one lives).
+    pub fn is_live(&self) -> bool {
+        !self.status.is_terminal()
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod payment_flow;
 pub mod plans;
+pub mod subscriptions;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub use payment_flow::{
     RefundUpdate, RetryBackoff,
 };
 pub use plans::PlanRepository;
+pub use subscriptions::{
+    NewInvoice, SubscriptionChange, SubscriptionChangeOutcome, SubscriptionFilter,
+    SubscriptionRepository,
+};
 pub use webhooks::{RecordOutcome, WebhookEventRepository};
 
 use crate::error::RepoError;
@@ -63,6 +68,8 @@ pub struct Repositories {
     pub payment_methods: Arc<dyn PaymentMethodConfigRepository>,
     /// Subscription plans.
     pub plans: Arc<dyn PlanRepository>,
+    /// Subscriptions and their periods.
+    pub subscriptions: Arc<dyn SubscriptionRepository>,
     /// API keys.
     pub api_keys: Arc<dyn ApiKeyRepository>,
     /// Idempotency records.

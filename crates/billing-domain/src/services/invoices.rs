@@ -119,6 +119,9 @@ fn parse_line(
         amount: gross - discount,
         credit_package_id: None,
         credits,
+        subscription_id: None,
+        period_start: None,
+        period_end: None,
     })
 }
 
@@ -173,6 +176,7 @@ impl InvoiceService {
             id: InvoiceId::generate(now),
             account_id: account.id.clone(),
             number: None,
+            billing_reason: crate::entities::InvoiceReason::Manual,
             status: if finalize {
                 InvoiceStatus::Pending
             } else {

@@ -277,12 +277,16 @@ pub(crate) async fn world(method: PaymentMethodKind, status: PaymentStatus) -> W
         amount: 1900,
         credit_package_id: None,
         credits: Some(CREDITS),
+        subscription_id: None,
+        period_start: None,
+        period_end: None,
     };
     let invoice = Invoice {
         id: InvoiceId::generate(t0()),
         account_id: account.id.clone(),
         number: None,
         status: InvoiceStatus::Pending,
+        billing_reason: billing_domain::entities::InvoiceReason::Manual,
         currency: usd,
         lines: vec![line],
         subtotal: 1900,

@@ -148,6 +148,7 @@ async fn world() -> World {
         account_id: account.id.clone(),
         number: None,
         status: InvoiceStatus::Pending,
+        billing_reason: billing_domain::entities::InvoiceReason::Manual,
         currency: usd,
         lines: vec![InvoiceLine {
             id: InvoiceLineId::generate(t0),
@@ -159,6 +160,9 @@ async fn world() -> World {
             amount: PRICE,
             credit_package_id: None,
             credits: Some(CREDITS),
+            subscription_id: None,
+            period_start: None,
+            period_end: None,
         }],
         subtotal: PRICE,
         discount: 0,

@@ -42,6 +42,9 @@ pub fn invoice(code: &str, lines: &[Line]) -> Invoice {
             amount: q * u - disc,
             credit_package_id: Some(CreditPackageId::generate(now())),
             credits: Some(100),
+            subscription_id: None,
+            period_start: None,
+            period_end: None,
         })
         .collect();
     let (subtotal, discount, total, due) = Invoice::totals(&lines, 0).unwrap();
@@ -50,6 +53,7 @@ pub fn invoice(code: &str, lines: &[Line]) -> Invoice {
         account_id: AccountId::generate(now()),
         number: Some("INV-2026-000042".into()),
         status: InvoiceStatus::Pending,
+        billing_reason: billing_domain::entities::InvoiceReason::Manual,
         currency: currency(code),
         lines,
         subtotal,

@@ -191,12 +191,16 @@ pub fn purchase(account: &Account, discount: i64, price_id: Option<&str>) -> Sta
         amount,
         credit_package_id: Some(CreditPackageId::generate(t0())),
         credits: Some(200),
+        subscription_id: None,
+        period_start: None,
+        period_end: None,
     };
     let invoice = Invoice {
         id: InvoiceId::generate(t0()),
         account_id: account.id.clone(),
         number: Some("INV-2026-000001".into()),
         status: InvoiceStatus::Pending,
+        billing_reason: billing_domain::entities::InvoiceReason::Manual,
         currency: usd(),
         lines: vec![line],
         subtotal: 3000,

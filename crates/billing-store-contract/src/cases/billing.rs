@@ -20,6 +20,9 @@ fn line(n: i64) -> InvoiceLine {
         amount: n * 1000 - 100,
         credit_package_id: Some(CreditPackageId::generate(at(n))),
         credits: Some(500),
+        subscription_id: None,
+        period_start: None,
+        period_end: None,
     }
 }
 

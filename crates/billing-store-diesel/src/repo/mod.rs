@@ -14,6 +14,7 @@ pub(crate) mod payment_change;
 pub(crate) mod payment_flow;
 pub(crate) mod plans;
 pub(crate) mod reconcile;
+pub(crate) mod subscriptions;
 pub(crate) mod webhooks;
 
 use billing_domain::RepoError;

@@ -2,7 +2,7 @@
 //! transaction: the payment row (and the invoice row) are locked and their guards checked
 //! before anything is written; a failed guard reports `Stale` with nothing written.
 
-use billing_domain::entities::{InvoiceStatus, PaymentStatus, RefundStatus};
+use billing_domain::entities::{Invoice, InvoiceStatus, PaymentStatus, RefundStatus};
 use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard};
 use diesel::prelude::*;
 
@@ -42,6 +42,25 @@ fn write_payment(conn: &mut AnyConnection, row: &PaymentRow) -> DbResult<()> {
             p::confirmation.eq(&row.confirmation),
             p::history.eq(&row.history),
             p::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes an invoice's state after a payment or a status change: status, amounts paid and
+/// due, paid_at, status_reason, updated_at (inside the caller's transaction; the caller
+/// checked its guard).
+pub(crate) fn write_invoice_state(conn: &mut AnyConnection, invoice: &Invoice) -> DbResult<()> {
+    let row = invoice_row(invoice)?;
+    use invoices::dsl as i;
+    diesel::update(i::invoices.find(&row.id))
+        .set((
+            i::status.eq(&row.status),
+            i::amount_paid.eq(row.amount_paid),
+            i::amount_due.eq(row.amount_due),
+            i::paid_at.eq(row.paid_at),
+            i::status_reason.eq(&row.status_reason),
+            i::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -94,18 +113,7 @@ pub(crate) fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<Pay
     };
     write_payment(conn, &payment_row(&c.payment)?)?;
     if let Some(ic) = &c.invoice {
-        let row = invoice_row(&ic.invoice)?;
-        use invoices::dsl as i;
-        diesel::update(i::invoices.find(&row.id))
-            .set((
-                i::status.eq(&row.status),
-                i::amount_paid.eq(row.amount_paid),
-                i::amount_due.eq(row.amount_due),
-                i::paid_at.eq(row.paid_at),
-                i::status_reason.eq(&row.status_reason),
-                i::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)?;
+        write_invoice_state(conn, &ic.invoice)?;
     }
     if let Some(f) = &c.proof {
         diesel::insert_into(proof_files::table)

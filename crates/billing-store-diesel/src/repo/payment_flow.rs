@@ -42,7 +42,9 @@ fn insert_lines(conn: &mut AnyConnection, invoice: &Invoice) -> DbResult<()> {
     Ok(())
 }
 
-fn create_invoice(
+/// Inserts an invoice (numbered when `prefix` is given), its lines, its first payment and
+/// the audit entry, inside the caller's transaction.
+pub(crate) fn create_invoice(
     conn: &mut AnyConnection,
     invoice: &Invoice,
     prefix: Option<&str>,

@@ -124,6 +124,7 @@ impl PurchaseService {
             account_id: id.clone(),
             number: None,
             status: InvoiceStatus::Pending,
+            billing_reason: crate::entities::InvoiceReason::Purchase,
             currency: price.currency,
             lines: vec![line],
             subtotal,
@@ -368,5 +369,8 @@ fn package_line(p: &CreditPackage, price: Money, now: time::OffsetDateTime) -> I
         amount: price.amount - discount.amount,
         credit_package_id: Some(p.id.clone()),
         credits: Some(p.credits.get()),
+        subscription_id: None,
+        period_start: None,
+        period_end: None,
     }
 }
