@@ -113,6 +113,8 @@ pub struct AppState {
     pub openapi_json: String,
     /// Where the PayPal return redirects the payer (`BILLING_PAYPAL_RETURN_PAGE`).
     pub paypal_return_page: Option<String>,
+    /// The movable clock, only in test mode (`BILLING_TEST_MODE=true`).
+    pub test_clock: Option<Arc<billing_domain::ports::TestClock>>,
 }
 
 impl AppState {
@@ -143,7 +145,20 @@ impl AppState {
             routes: RouteTable::from_doc(&doc),
             openapi_json: doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()),
             paypal_return_page: config.paypal_return_page.clone(),
+            test_clock: None,
         }
+    }
+
+    /// Wires the use cases on a test clock, which `POST /v1/test/clock` moves when
+    /// `config.test_mode` is on.
+    pub fn with_test_clock(
+        store: StoreHandle,
+        config: &Config,
+        clock: Arc<billing_domain::ports::TestClock>,
+    ) -> Self {
+        let mut state = Self::with_clock(store, config, clock.clone());
+        state.test_clock = config.test_mode.then_some(clock);
+        state
     }
 }
 

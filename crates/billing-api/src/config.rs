@@ -19,6 +19,7 @@
 //! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
 //! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
 //! | —                             | `BILLING_PAYPAL_RETURN_PAGE`     | none: the return answers JSON |
+//! | —                             | `BILLING_TEST_MODE`              | `false`; `true` mounts the test clock (`POST /v1/test/clock`) |
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -118,6 +119,9 @@ pub struct Config {
     /// (`BILLING_PAYPAL_RETURN_PAGE`); `payment_id` and `status` are appended as query
     /// parameters. Without it the return answers a small JSON document.
     pub paypal_return_page: Option<String>,
+    /// `BILLING_TEST_MODE=true`: the server's clock can be moved forward with
+    /// `POST /v1/test/clock` (never in production: renewals and expiries follow it).
+    pub test_mode: bool,
 }
 
 /// The gateway settings the server reads, by environment variable name.
@@ -186,6 +190,7 @@ impl Default for Config {
             payments: PaymentSettings::default(),
             gateway_env: GatewayEnv::default(),
             paypal_return_page: None,
+            test_mode: false,
         }
     }
 }
@@ -394,6 +399,9 @@ impl Config {
                 v,
                 "must be a whole number of seconds",
             )?);
+        }
+        if let Some(v) = env("BILLING_TEST_MODE") {
+            c.test_mode = parse_env("BILLING_TEST_MODE", v, "must be true or false")?;
         }
         payment_env(&mut c.payments, &env)?;
         for name in GATEWAY_ENV {

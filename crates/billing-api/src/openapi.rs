@@ -31,6 +31,8 @@ Every POST accepts an `Idempotency-Key` header. Lists use cursor pagination (`li
         (name = "plans", description = "Subscription plans: prices per currency, interval, credits per period, features, trial, dunning"),
         (name = "payment-methods", description = "Payment method configs and what an account may use"),
         (name = "api-keys", description = "API keys (admin)"),
+        (name = "subscriptions", description = "Subscriptions: subscribe, renewals and dunning, cancel and resume, entitlements"),
+        (name = "test-clock", description = "Moving the server's clock forward (BILLING_TEST_MODE=true only)"),
         (name = "invoices", description = "Invoices: manual invoices, finalization with gapless numbers, void, uncollectible"),
         (name = "payments", description = "Purchases, payments, manual approval workflow, proofs, refunds"),
         (name = "audit", description = "Audit log (admin)"),

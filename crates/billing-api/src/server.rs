@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::web::Data;
 use actix_web::{HttpServer, rt};
-use billing_domain::ports::{Clock, SystemClock};
+use billing_domain::ports::{Clock, SystemClock, TestClock};
 
 use crate::app::{self, AppState};
 use crate::config::Config;
@@ -79,6 +79,17 @@ pub fn prepare(config: &Config) -> Result<Data<AppState>, ServerError> {
     let store = StoreHandle::open(&config.database_url, config.db_pool_size)?;
     store.migrate()?;
     tracing::info!(backend = store.backend, "store ready");
+    if config.test_mode {
+        tracing::warn!(
+            "BILLING_TEST_MODE is on: POST /v1/test/clock moves this server's clock forward \
+             (renewals, retries and expiries follow it); never run production like this"
+        );
+        return Ok(Data::new(AppState::with_test_clock(
+            store,
+            config,
+            Arc::new(TestClock::new()),
+        )));
+    }
     Ok(Data::new(AppState::new(store, config)))
 }
 
@@ -118,53 +129,24 @@ fn bind(
     Ok((server, addr))
 }
 
-/// Background sweeps: expire due holds, cancel unpaid manual payments and ask the gateways about
-/// uncertain payments and unacknowledged refunds every `interval`; purge old idempotency records hourly.
+/// Background sweeps every `interval`: the subscription scheduler, then the janitors
+/// ([`sweep_once`]); old idempotency records are purged hourly.
 async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_purge: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
-        match state.services.credits.expire_due(500).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired due reservations"),
-            Err(e) => tracing::warn!(error = %e, "reservation expiry sweep failed"),
-        }
-        match state.payments.manual.expire_due(500).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(canceled = n, "canceled expired manual payments"),
-            Err(e) => tracing::warn!(error = %e, "manual payment expiry sweep failed"),
-        }
-        match state.payments.events.resolve_uncertain(50).await {
-            Ok(r) if r.examined == 0 => {}
+        match state.payments.subscriptions.run_due().await {
+            Ok(r) if r.steps == 0 && r.failures == 0 => {}
             Ok(r) => tracing::info!(
-                examined = r.examined,
-                resolved = r.resolved,
-                remaining = r.remaining,
-                "asked the gateways about uncertain payments"
+                steps = r.steps,
+                failures = r.failures,
+                "subscription scheduler ran"
             ),
-            Err(e) => tracing::warn!(error = %e, "uncertain-payment janitor failed"),
+            Err(e) => tracing::warn!(error = %e, "subscription scheduler failed"),
         }
-        // Refunds whose call timed out: asked again after a minute, for up to 23 hours (Stripe
-        // forgets idempotency keys after 24); older ones need an operator.
-        let (min_age, max_age) = (time::Duration::MINUTE, time::Duration::hours(23));
-        match state
-            .payments
-            .refunds
-            .retry_unacknowledged(min_age, max_age, 50)
-            .await
-        {
-            Ok((0, _)) => {}
-            Ok((asked, known)) => {
-                tracing::info!(
-                    asked,
-                    known,
-                    "asked the gateways again about unacknowledged refunds"
-                );
-            }
-            Err(e) => tracing::warn!(error = %e, "refund janitor failed"),
-        }
+        sweep_once(&state).await;
         if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
             let cutoff = state.services.clock.now()
                 - time::Duration::try_from(retention).unwrap_or(time::Duration::DAY);
@@ -181,6 +163,51 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
     }
 }
 
+/// One pass of the janitors: expire due holds, cancel unpaid manual payments, ask the
+/// gateways about uncertain payments and unacknowledged refunds. The test clock runs it at
+/// every instant it stops at.
+pub async fn sweep_once(state: &AppState) {
+    match state.services.credits.expire_due(500).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired due reservations"),
+        Err(e) => tracing::warn!(error = %e, "reservation expiry sweep failed"),
+    }
+    match state.payments.manual.expire_due(500).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(canceled = n, "canceled expired manual payments"),
+        Err(e) => tracing::warn!(error = %e, "manual payment expiry sweep failed"),
+    }
+    match state.payments.events.resolve_uncertain(50).await {
+        Ok(r) if r.examined == 0 => {}
+        Ok(r) => tracing::info!(
+            examined = r.examined,
+            resolved = r.resolved,
+            remaining = r.remaining,
+            "asked the gateways about uncertain payments"
+        ),
+        Err(e) => tracing::warn!(error = %e, "uncertain-payment janitor failed"),
+    }
+    // Refunds whose call timed out: asked again after a minute, for up to 23 hours (Stripe
+    // forgets idempotency keys after 24); older ones need an operator.
+    let (min_age, max_age) = (time::Duration::MINUTE, time::Duration::hours(23));
+    match state
+        .payments
+        .refunds
+        .retry_unacknowledged(min_age, max_age, 50)
+        .await
+    {
+        Ok((0, _)) => {}
+        Ok((asked, known)) => {
+            tracing::info!(
+                asked,
+                known,
+                "asked the gateways again about unacknowledged refunds"
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "refund janitor failed"),
+    }
+}
+
 /// Opens the configured store, then [`start_with_store`].
 pub fn start(config: Config) -> Result<RunningServer, ServerError> {
     let store = StoreHandle::open(&config.database_url, config.db_pool_size)?;
@@ -193,6 +220,18 @@ pub fn start_with_store(config: Config, store: StoreHandle) -> Result<RunningSer
     start_with_clock(config, store, Arc::new(SystemClock))
 }
 
+/// Like [`start_with_store`], on a test clock that `POST /v1/test/clock` moves when
+/// `config.test_mode` is on (tests may also move it directly).
+pub fn start_with_test_clock(
+    config: Config,
+    store: StoreHandle,
+    clock: Arc<TestClock>,
+) -> Result<RunningServer, ServerError> {
+    store.migrate()?;
+    let state = Data::new(AppState::with_test_clock(store, &config, clock));
+    serve_state(config, state)
+}
+
 /// Like [`start_with_store`], with the clock every use case and sweep reads (tests move it).
 pub fn start_with_clock(
     config: Config,
@@ -201,6 +240,10 @@ pub fn start_with_clock(
 ) -> Result<RunningServer, ServerError> {
     store.migrate()?;
     let state = Data::new(AppState::with_clock(store, &config, clock));
+    serve_state(config, state)
+}
+
+fn serve_state(config: Config, state: Data<AppState>) -> Result<RunningServer, ServerError> {
     let backend = state.store.backend;
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()

@@ -6,7 +6,8 @@ use billing_domain::entities::{Account, Invoice, InvoiceLine, Payment};
 use billing_domain::ports::gateway::{GatewayError, GatewayOutcome, StartPayment};
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentIntentDataSetupFutureUsage,
+    ProductData,
 };
 use stripe_core::customer::{CreateCustomer, OptionalFieldsCustomerAddress};
 use stripe_shared::{
@@ -158,6 +159,11 @@ pub fn session_request(
     metadata.insert(META_INVOICE_ID.to_owned(), request.invoice.id.to_string());
     let mut intent = CreateCheckoutSessionPaymentIntentData::new();
     intent.metadata = Some(metadata.clone());
+    if request.save_payment_method {
+        // Keeps the card on the customer for the subscription's off-session renewals.
+        intent.setup_future_usage =
+            Some(CreateCheckoutSessionPaymentIntentDataSetupFutureUsage::OffSession);
+    }
     CreateCheckoutSession::new()
         .mode(CheckoutSessionMode::Payment)
         .customer(customer)

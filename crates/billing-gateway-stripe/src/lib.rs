@@ -18,6 +18,7 @@ mod checkout;
 mod client;
 pub mod config;
 pub mod events;
+mod off_session;
 pub mod signature;
 
 use std::collections::HashMap;
@@ -26,10 +27,11 @@ use std::sync::Arc;
 use billing_domain::entities::{Payment, PaymentMethodKind};
 use billing_domain::ports::gateway::{
     GatewayCapabilities, GatewayError, GatewayOutcome, GatewayRefund, GatewayRefundRequest,
-    NextAction, PaymentGateway, StartPayment, StartedPayment, VerifiedWebhook,
+    NextAction, OffSessionCharge, PaymentGateway, StartPayment, StartedPayment, VerifiedWebhook,
 };
 use billing_domain::ports::{Clock, SystemClock};
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::CreateRefund;
 
 pub use checkout::{customer_key, session_key};
@@ -84,6 +86,16 @@ impl StripeGateway {
         let req =
             RetrieveCheckoutSession::new(session_id).expand(vec!["payment_intent".to_owned()]);
         self.api.send("retrieve checkout session", &req, None).await
+    }
+
+    async fn intent(&self, id: &str) -> Result<stripe_shared::PaymentIntent, GatewayError> {
+        self.api
+            .send(
+                "retrieve payment intent",
+                &RetrievePaymentIntent::new(id),
+                None,
+            )
+            .await
     }
 }
 
@@ -203,7 +215,66 @@ impl PaymentGateway for StripeGateway {
         })
     }
 
+    async fn charge_saved(
+        &self,
+        request: &OffSessionCharge,
+    ) -> Result<GatewayOutcome, GatewayError> {
+        let customer = request
+            .account
+            .stripe_customer_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| GatewayError::Declined {
+                code: "no_payment_method".to_owned(),
+                message: "the account has no Stripe customer".to_owned(),
+            })?;
+        let req = off_session::charge_request(request, customer);
+        let intent = self
+            .api
+            .send(
+                "create payment intent",
+                &req,
+                Some(&request.idempotency_key),
+            )
+            .await?;
+        off_session::outcome(&intent)
+    }
+
+    async fn saved_payment_method(
+        &self,
+        payment: &Payment,
+    ) -> Result<Option<String>, GatewayError> {
+        let intent = match payment.gateway_payment_id.as_deref() {
+            Some(pi) if pi.starts_with("pi_") => Some(self.intent(pi).await?),
+            _ => match payment.gateway_reference.as_deref() {
+                Some(session) => self
+                    .session(session)
+                    .await?
+                    .payment_intent
+                    .and_then(|p| p.into_object()),
+                None => None,
+            },
+        };
+        Ok(intent
+            .and_then(|i| i.payment_method)
+            .map(|m| m.id().to_string()))
+    }
+
     async fn fetch_status(&self, payment: &Payment) -> Result<GatewayOutcome, GatewayError> {
+        // An off-session renewal charge: its PaymentIntent says.
+        if let Some(pi) = payment
+            .gateway_payment_id
+            .as_deref()
+            .filter(|p| p.starts_with("pi_"))
+            && payment.gateway_reference.is_none()
+        {
+            return match off_session::outcome(&self.intent(pi).await?) {
+                Err(GatewayError::Declined { message, .. }) => {
+                    Ok(GatewayOutcome::Failed { reason: message })
+                }
+                other => other,
+            };
+        }
         match payment.gateway_reference.as_deref() {
             Some(session_id) => checkout::outcome(&self.session(session_id).await?),
             // The session's creation never answered, so its URL never reached the payer: no

@@ -16,6 +16,8 @@ pub mod plans;
 pub mod purchases;
 pub mod refunds;
 pub mod reservations;
+pub mod subscriptions;
+pub mod test_clock;
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -53,6 +55,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     accounts::configure(cfg);
     catalog::configure(cfg);
     plans::configure(cfg);
+    subscriptions::configure(cfg);
+    test_clock::configure(cfg);
     payment_methods::configure(cfg);
     api_keys::configure(cfg);
     audit::configure(cfg);

@@ -7,8 +7,8 @@
 //! | status | due when | action |
 //! |---|---|---|
 //! | `incomplete` | created + the incomplete window (23 h) | expire: `incomplete_expired`, first invoice voided |
-//! | `trialing` | trial end | end the trial: bill the first period (or pause without a payment method) |
-//! | `active` | current period end | cancel if flagged, else renew the next period |
+//! | `trialing` | 3 days before the trial end, then the trial end | record `trial_will_end`; then end the trial: bill the first period |
+//! | `active` | a collection attempt (`next_retry_at`), else the current period end | collect; at the period end cancel if flagged, else renew the next period |
 //! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action; once `leave_past_due` was applied, renew at the period end |
 //! | `unpaid`, `paused`, terminal | never | — (a payment or a new payment method wakes them) |
 //!
@@ -30,11 +30,43 @@ use crate::entities::{DunningPolicy, FinalAction, Subscription, SubscriptionStat
 /// How long a first invoice may stay unpaid before the subscription expires (Stripe's 23 h).
 pub const INCOMPLETE_WINDOW: Duration = Duration::hours(23);
 
+/// How long before a trial ends `subscription.trial_will_end` is recorded (Stripe's 3 days).
+pub const TRIAL_NOTICE: Duration = Duration::days(3);
+
+/// Decline codes after which retrying the same card off-session is pointless: the payer must
+/// act (authenticate, or give another card). The invoice then waits for a pay link until the
+/// final action. Codes are Stripe's (stripe.com/docs/declines/codes); PayPal's are mapped to
+/// them by its adapter.
+pub fn stops_retries(code: &str) -> bool {
+    matches!(
+        code,
+        "authentication_required"
+            | "no_payment_method"
+            | "expired_card"
+            | "lost_card"
+            | "stolen_card"
+            | "pickup_card"
+            | "restricted_card"
+            | "fraudulent"
+            | "incorrect_number"
+            | "invalid_account"
+            | "do_not_try_again"
+            | "do_not_honor"
+            | "revocation_of_all_authorizations"
+            | "revocation_of_authorization"
+            | "stop_payment_order"
+            | "security_violation"
+            | "transaction_not_allowed"
+    )
+}
+
 /// What the scheduler must do for a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueAction {
     /// The first invoice was not paid in time: `incomplete_expired`, its invoice voided.
     ExpireIncomplete,
+    /// The trial ends within [`TRIAL_NOTICE`]: record `subscription.trial_will_end` once.
+    TrialWillEnd,
     /// The trial is over: bill the first period; collect only when `charge` (a trial that
     /// ended during downtime is invoiced and voided like any missed period).
     EndTrial {
@@ -69,9 +101,15 @@ pub fn next_action_at(sub: &Subscription) -> Option<OffsetDateTime> {
     use SubscriptionStatus::*;
     match sub.status {
         Incomplete => sub.created_at.checked_add(INCOMPLETE_WINDOW),
-        Trialing => sub.trial_end.or(Some(sub.current_period_end)),
-        Active => Some(sub.current_period_end),
-        PastDue => Some(match sub.next_retry_at {
+        Trialing => {
+            let end = sub.trial_end.unwrap_or(sub.current_period_end);
+            if sub.trial_reminded {
+                Some(end)
+            } else {
+                Some(end.checked_sub(TRIAL_NOTICE)?.max(sub.created_at))
+            }
+        }
+        Active | PastDue => Some(match sub.next_retry_at {
             Some(r) if r < sub.current_period_end => r,
             _ => sub.current_period_end,
         }),
@@ -94,8 +132,15 @@ pub fn due_action(
     }
     match sub.status {
         Incomplete => Some(DueAction::ExpireIncomplete),
-        Trialing => Some(DueAction::EndTrial {
+        Trialing if sub.trial_end.is_none_or(|t| t <= now) => Some(DueAction::EndTrial {
             charge: sub.interval.period(sub.anchor, 0)?.1 > now,
+        }),
+        Trialing => (!sub.trial_reminded).then_some(DueAction::TrialWillEnd),
+        // A collection attempt is due (the first one right after a renewal; with a sent
+        // invoice, its due date). One still pending at the period end goes first too: when it
+        // fails the subscription is past due, and the period end then ends the dunning.
+        Active if sub.next_retry_at.is_some_and(|r| r <= now) => Some(DueAction::Retry {
+            attempt: sub.attempt_count.checked_add(1)?,
         }),
         Active if sub.cancel_at_period_end => Some(DueAction::CancelAtPeriodEnd),
         Active => renew(sub, now),

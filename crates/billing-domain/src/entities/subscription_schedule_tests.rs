@@ -24,6 +24,7 @@ fn monthly_from(anchor: OffsetDateTime, status: SubscriptionStatus) -> Subscript
         current_period_end: end,
         trial_end: None,
         cancel_at_period_end: false,
+        trial_reminded: false,
         canceled_at: None,
         latest_invoice_id: None,
         attempt_count: 0,
@@ -32,6 +33,7 @@ fn monthly_from(anchor: OffsetDateTime, status: SubscriptionStatus) -> Subscript
         metadata: Metadata::default(),
         created_at: anchor,
         updated_at: anchor,
+        version: 1,
     }
 }
 
@@ -221,7 +223,23 @@ fn incomplete_expires_after_23_hours_and_trials_end_at_their_end() {
     let mut t = monthly_from(anchor, SubscriptionStatus::Trialing);
     t.trial_end = Some(anchor + Duration::days(14));
     t.anchor = anchor + Duration::days(14);
+    // Three days before the end, once.
+    assert_eq!(next_action_at(&t), Some(anchor + Duration::days(11)));
+    assert_eq!(
+        due_action(
+            &t,
+            &dunning,
+            anchor + Duration::days(11) - Duration::microseconds(1)
+        ),
+        None
+    );
+    assert_eq!(
+        due_action(&t, &dunning, anchor + Duration::days(11)),
+        Some(DueAction::TrialWillEnd)
+    );
+    t.trial_reminded = true;
     assert_eq!(next_action_at(&t), t.trial_end);
+    assert_eq!(due_action(&t, &dunning, anchor + Duration::days(12)), None);
     assert_eq!(
         due_action(&t, &dunning, anchor + Duration::days(14)),
         Some(DueAction::EndTrial { charge: true })
@@ -231,6 +249,35 @@ fn incomplete_expires_after_23_hours_and_trials_end_at_their_end() {
         due_action(&t, &dunning, anchor + Duration::days(14 + 40)),
         Some(DueAction::EndTrial { charge: false })
     );
+}
+
+#[test]
+fn a_trial_shorter_than_the_notice_is_reminded_at_once_and_a_collection_attempt_goes_first() {
+    let anchor = datetime!(2027-01-01 12:00:00 UTC);
+    let dunning = DunningPolicy::default();
+    let mut t = monthly_from(anchor, SubscriptionStatus::Trialing);
+    t.trial_end = Some(anchor + Duration::days(1));
+    assert_eq!(next_action_at(&t), Some(anchor));
+    assert_eq!(
+        due_action(&t, &dunning, anchor),
+        Some(DueAction::TrialWillEnd)
+    );
+    // A renewal's first attempt is due at once; at the period end a pending one goes first.
+    let mut a = monthly_from(anchor, SubscriptionStatus::Active);
+    a.next_retry_at = Some(anchor);
+    assert_eq!(next_action_at(&a), Some(anchor));
+    assert_eq!(
+        due_action(&a, &dunning, anchor),
+        Some(DueAction::Retry { attempt: 1 })
+    );
+    a.next_retry_at = Some(a.current_period_end);
+    a.cancel_at_period_end = true;
+    assert_eq!(
+        due_action(&a, &dunning, a.current_period_end),
+        Some(DueAction::Retry { attempt: 1 })
+    );
+    assert!(super::stops_retries("authentication_required"));
+    assert!(!super::stops_retries("insufficient_funds"));
 }
 
 #[test]

@@ -51,3 +51,50 @@ impl Clock for FixedClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// The system clock moved forward by an offset that only grows: the test clock of
+/// `BILLING_TEST_MODE`. Time keeps flowing between moves, so timestamps stay distinct.
+#[derive(Debug, Default)]
+pub struct TestClock(Mutex<time::Duration>);
+
+impl TestClock {
+    /// A clock reading the system time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves every later reading forward by `by` (negative moves are ignored).
+    pub fn advance(&self, by: time::Duration) {
+        let mut offset = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *offset += by.max(time::Duration::ZERO);
+    }
+
+    /// Makes `now()` read `to` (and flow on from there). Refused with the current time when
+    /// `to` is before it: the clock never moves backwards.
+    pub fn set(&self, to: OffsetDateTime) -> Result<(), OffsetDateTime> {
+        let mut offset = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let real = SystemClock.now();
+        let now = real + *offset;
+        if to < now {
+            return Err(now);
+        }
+        *offset = to - real;
+        Ok(())
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        SystemClock.now()
+            + *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -45,6 +45,24 @@ pub struct StartPayment {
     /// The bought credit package's Stripe price id, when one is configured (Stripe uses it
     /// instead of inline price data for an undiscounted package line).
     pub stripe_price_id: Option<String>,
+    /// Keep the payer's payment method for later off-session charges (a subscription's
+    /// renewals): Stripe sets `setup_future_usage=off_session`.
+    pub save_payment_method: bool,
+}
+
+/// A charge of a saved payment method without the payer present (a renewal).
+#[derive(Debug, Clone)]
+pub struct OffSessionCharge {
+    /// Our payment (status pending) for the amount due.
+    pub payment: Payment,
+    /// The invoice it pays.
+    pub invoice: Invoice,
+    /// The payer (its gateway customer id is needed).
+    pub account: Account,
+    /// The saved payment method (Stripe `pm_…`).
+    pub payment_method: String,
+    /// One key per invoice and attempt: a retried call never charges twice.
+    pub idempotency_key: String,
 }
 
 /// What starting a payment produced.
@@ -189,4 +207,24 @@ pub trait PaymentGateway: Send + Sync {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<VerifiedWebhook, GatewayError>;
+    /// Charges a saved payment method off-session, idempotent by `idempotency_key`. A
+    /// decline is `Declined` with the gateway's code (see
+    /// [`crate::entities::subscription_schedule::stops_retries`]).
+    async fn charge_saved(
+        &self,
+        request: &OffSessionCharge,
+    ) -> Result<GatewayOutcome, GatewayError> {
+        let _ = request;
+        Err(GatewayError::Misconfigured(
+            "this gateway cannot charge a saved payment method".to_owned(),
+        ))
+    }
+    /// The payment method a succeeded payment saved for later (Stripe `pm_…`), if any.
+    async fn saved_payment_method(
+        &self,
+        payment: &Payment,
+    ) -> Result<Option<String>, GatewayError> {
+        let _ = payment;
+        Ok(None)
+    }
 }

@@ -28,7 +28,7 @@ pub use api_keys::ApiKeyRepository;
 pub use audit::{AuditFilter, AuditRepository};
 pub use billing::{InvoiceFilter, InvoiceRepository, PaymentFilter, PaymentRepository};
 pub use catalog::{CreditPackageRepository, PaymentMethodConfigRepository};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock, TestClock};
 pub use gateway::{GatewayError, PaymentGateway};
 pub use idempotency::IdempotencyRepository;
 pub use ledger::{

@@ -104,6 +104,7 @@ impl GatewayEventService {
             if let PaymentChangeOutcome::Applied { .. } =
                 self.deps.flow.apply_payment_change(&change).await?
             {
+                paid_hook(&self.deps, &change).await;
                 return Ok(change.payment);
             }
         }
@@ -127,4 +128,21 @@ fn settled(s: PaymentStatus) -> bool {
         s,
         PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
     )
+}
+
+/// A subscription's invoice just paid: its subscription reacts (active again, the card kept).
+/// A failure here loses nothing: the scheduler notices the paid invoice before it expires or
+/// retries the subscription.
+pub(crate) async fn paid_hook(deps: &crate::services::PaymentDeps, change: &PaymentChange) {
+    if let Some(ic) = &change.invoice
+        && ic.invoice.status == crate::entities::InvoiceStatus::Paid
+        && ic.expected_status != crate::entities::InvoiceStatus::Paid
+    {
+        let _ = crate::services::subscriptions::activation::invoice_paid(
+            deps,
+            &ic.invoice,
+            &change.payment,
+        )
+        .await;
+    }
 }

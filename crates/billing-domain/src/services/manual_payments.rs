@@ -313,6 +313,7 @@ impl ManualPaymentService {
             if let crate::ports::PaymentChangeOutcome::Applied { .. } =
                 self.deps.flow.apply_payment_change(&change).await?
             {
+                crate::services::gateway_outcomes::paid_hook(&self.deps, &change).await;
                 return Ok(change.payment);
             }
         }

@@ -25,6 +25,7 @@ pub mod refund_outcomes;
 pub mod refunds;
 pub mod reservations;
 pub mod settlement;
+pub mod subscriptions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,6 +57,8 @@ pub struct PaymentServices {
     pub refunds: refunds::RefundService,
     /// Payment reads.
     pub payments: payments::PaymentQueryService,
+    /// Subscriptions, their scheduler and the test clock.
+    pub subscriptions: subscriptions::SubscriptionService,
     /// Gateway webhooks, PayPal returns and the uncertain-outcome janitor. Webhooks need a
     /// webhook event store: wire one with [`PaymentServices::with_webhook_events`].
     pub events: gateway_events::GatewayEventService,
@@ -76,13 +79,15 @@ impl PaymentServices {
             gateways,
             settings,
         };
+        let purchases = purchases::PurchaseService::new(
+            deps.clone(),
+            services.packages.clone(),
+            services.payment_methods.clone(),
+        );
         Self {
             invoices: invoices::InvoiceService::new(deps.clone()),
-            purchases: purchases::PurchaseService::new(
-                deps.clone(),
-                services.packages.clone(),
-                services.payment_methods.clone(),
-            ),
+            subscriptions: subscriptions::SubscriptionService::new(deps.clone(), purchases.clone()),
+            purchases,
             manual: manual_payments::ManualPaymentService::new(deps.clone()),
             refunds: refunds::RefundService::new(deps.clone()),
             events: gateway_events::GatewayEventService::new(deps.clone(), None),

@@ -22,6 +22,9 @@ pub struct PaymentSettings {
     pub invoice_due_days: i64,
     /// Largest proof-of-payment upload, in bytes.
     pub max_proof_bytes: usize,
+    /// Days a sent subscription invoice (pay link, bank transfer) is due after its period
+    /// starts; never past the period's end.
+    pub subscription_due_days: i64,
 }
 
 impl Default for PaymentSettings {
@@ -31,6 +34,7 @@ impl Default for PaymentSettings {
             manual_payment_expiry_days: 7,
             invoice_due_days: 14,
             max_proof_bytes: 5 * 1024 * 1024,
+            subscription_due_days: 7,
         }
     }
 }

@@ -9,9 +9,24 @@ use crate::ports::{InvoiceChange, PaymentChange, PaymentGuard, Posting, PostingM
 use crate::services::payment_context::transition;
 use crate::types::LedgerEntryId;
 
-/// The ledger source of an invoice's credit grant: one grant per invoice, ever.
+/// The ledger source of an invoice's credit grant: one grant per invoice, ever; for a
+/// subscription period's invoice one per period, ever (`subscription:<sub>:<period start>`).
 pub fn grant_source(invoice: &Invoice) -> String {
-    format!("invoice:{}", invoice.id)
+    match invoice.subscription_period() {
+        Some((sub, start)) => period_grant_source(sub, start),
+        None => format!("invoice:{}", invoice.id),
+    }
+}
+
+/// The ledger source of a subscription period's allowance.
+pub fn period_grant_source(
+    subscription: &crate::types::SubscriptionId,
+    period_start: OffsetDateTime,
+) -> String {
+    let start = period_start
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| period_start.unix_timestamp().to_string());
+    format!("subscription:{subscription}:{start}")
 }
 
 /// Builds the change that records `received` minor units on `payment` (now succeeded) and
@@ -59,7 +74,11 @@ pub fn settle_succeeded(
             posting = Some(Posting {
                 entry_id: LedgerEntryId::generate(at),
                 account_id: invoice.account_id.clone(),
-                kind: LedgerKind::PurchaseGrant,
+                kind: if invoice.subscription_period().is_some() {
+                    LedgerKind::SubscriptionGrant
+                } else {
+                    LedgerKind::PurchaseGrant
+                },
                 amount: credits,
                 mode: PostingMode::Exact,
                 source_ref: grant_source(invoice),

@@ -218,7 +218,7 @@ impl PurchaseService {
             .await
     }
 
-    fn new_payment(
+    pub(crate) fn new_payment(
         &self,
         invoice: &Invoice,
         method: PaymentMethodKind,
@@ -259,7 +259,7 @@ impl PurchaseService {
 
     /// Asks the gateway to start (no transaction open), then records the outcome. A timeout
     /// leaves the payment `unknown` for the janitor; a refusal marks it failed.
-    async fn start(
+    pub(crate) async fn start(
         &self,
         ctx: &RequestContext,
         invoice: Invoice,
@@ -277,6 +277,8 @@ impl PurchaseService {
                 account: account.clone(),
                 config: config.clone(),
                 stripe_price_id: stripe_price_id.clone(),
+                // A subscription's invoice keeps the card for the renewals.
+                save_payment_method: invoice.subscription_period().is_some(),
             };
             let started = gateway.start(&request).await;
             let now = self.deps.clock.now();
@@ -348,7 +350,7 @@ impl PurchaseService {
     }
 }
 
-fn parse_method(v: Option<&str>) -> Result<PaymentMethodKind, ValidationError> {
+pub(crate) fn parse_method(v: Option<&str>) -> Result<PaymentMethodKind, ValidationError> {
     PaymentMethodKind::parse(required(v, "payment_method")?).ok_or_else(|| {
         ValidationError::new(
             "payment_method",

@@ -76,7 +76,7 @@ impl PurchaseService {
 
     /// The config of `method` that the resolver offers to this account for `amount` in
     /// `currency`, or a refusal naming `payment_method` with the resolver's reason.
-    pub(super) async fn offered_config(
+    pub(crate) async fn offered_config(
         &self,
         ctx: &RequestContext,
         account: &AccountId,

@@ -1,0 +1,183 @@
+//! Ending a subscription: now (its open renewal invoice voided, no further retries), or at
+//! the period end (undone by `resume` before that end).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::entities::audit::RequestContext;
+use crate::entities::{Invoice, InvoiceStatus, Subscription, SubscriptionStatus};
+use crate::error::{BillingError, BillingResult};
+use crate::ports::{InvoiceChange, SubscriptionChange};
+use crate::types::BoundedText;
+
+use super::{SubscriptionService, events, scheduled};
+
+/// How to cancel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// `true`: keep it until the current period ends, then cancel (undo with `resume`).
+    /// Absent or `false`: cancel now.
+    pub at_period_end: Option<bool>,
+    /// Why (kept in the audit log, at most 500 characters).
+    pub reason: Option<String>,
+}
+
+/// The latest invoice voided, when it is still open.
+pub(super) fn void_open(
+    invoice: Option<Invoice>,
+    reason: &str,
+    at: time::OffsetDateTime,
+) -> Vec<InvoiceChange> {
+    invoice
+        .filter(|i| {
+            matches!(
+                i.status,
+                InvoiceStatus::Pending | InvoiceStatus::Uncollectible
+            )
+        })
+        .map(|i| {
+            let mut next = i.clone();
+            next.status = InvoiceStatus::Void;
+            next.amount_due = 0;
+            next.status_reason = Some(reason.to_owned());
+            next.updated_at = at;
+            InvoiceChange {
+                invoice: next,
+                expected_status: i.status,
+                expected_amount_paid: i.amount_paid,
+            }
+        })
+        .into_iter()
+        .collect()
+}
+
+impl SubscriptionService {
+    /// Cancels now or at the period end (account or operator).
+    pub async fn cancel(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+        subscription_id: &str,
+        input: CancelInput,
+    ) -> BillingResult<Subscription> {
+        let sub = self.owned(ctx, account_id, subscription_id).await?;
+        let reason = input
+            .reason
+            .as_deref()
+            .map(|r| BoundedText::new(r, "reason", 500))
+            .transpose()?
+            .map(BoundedText::into_inner);
+        let at_period_end = input.at_period_end.unwrap_or(false);
+        let who = if ctx.principal.ensure_admin().is_ok() {
+            "operator"
+        } else {
+            "account"
+        };
+        let latest = match &sub.latest_invoice_id {
+            Some(i) => self.deps.repos.invoices.get(i).await?,
+            None => None,
+        };
+        self.change(&sub.id, |current| {
+            if current.status.is_terminal() {
+                return Err(BillingError::conflict_on(
+                    "id",
+                    "subscription_ended",
+                    format!("subscription {} is {}", current.id, current.status),
+                ));
+            }
+            let now = self.deps.clock.now();
+            let mut next = current.clone();
+            next.updated_at = now;
+            let mut change = SubscriptionChange::of(next.clone(), current);
+            if at_period_end {
+                if current.cancel_at_period_end {
+                    return Ok(None);
+                }
+                next.cancel_at_period_end = true;
+            } else {
+                next.status = current.status.transition(SubscriptionStatus::Canceled)?;
+                next.canceled_at = Some(now);
+                next.cancel_at_period_end = false;
+                next.next_retry_at = None;
+                change.invoice_changes = void_open(
+                    latest
+                        .clone()
+                        .filter(|i| Some(&i.id) == current.latest_invoice_id.as_ref()),
+                    "subscription canceled",
+                    now,
+                );
+                change.events = vec![events::event(
+                    "subscription.canceled",
+                    &next,
+                    json!({ "reason": format!("canceled_by_{who}") }),
+                    now,
+                )];
+            }
+            let next = scheduled(next);
+            change.audit = Some(ctx.audit(
+                now,
+                if at_period_end {
+                    "subscription.cancel_at_period_end"
+                } else {
+                    "subscription.cancel"
+                },
+                "subscription",
+                current.id.as_str(),
+                reason.as_deref(),
+                Some(current),
+                Some(&next),
+            ));
+            change.subscription = next;
+            Ok(Some(change))
+        })
+        .await
+    }
+
+    /// Undoes a cancel at the period end, before that end.
+    pub async fn resume(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+        subscription_id: &str,
+    ) -> BillingResult<Subscription> {
+        let sub = self.owned(ctx, account_id, subscription_id).await?;
+        self.change(&sub.id, |current| {
+            let now = self.deps.clock.now();
+            if current.status.is_terminal() || now >= current.current_period_end {
+                return Err(BillingError::conflict_on(
+                    "id",
+                    "subscription_ended",
+                    format!(
+                        "subscription {} is {} and its period ended; subscribe again",
+                        current.id, current.status
+                    ),
+                ));
+            }
+            if !current.cancel_at_period_end {
+                return Err(BillingError::conflict_on(
+                    "id",
+                    "not_canceling",
+                    format!("subscription {} is not set to cancel", current.id),
+                ));
+            }
+            let mut next = current.clone();
+            next.cancel_at_period_end = false;
+            next.updated_at = now;
+            let next = scheduled(next);
+            let mut change = SubscriptionChange::of(next.clone(), current);
+            change.audit = Some(ctx.audit(
+                now,
+                "subscription.resume",
+                "subscription",
+                current.id.as_str(),
+                None,
+                Some(current),
+                Some(&next),
+            ));
+            Ok(Some(change))
+        })
+        .await
+    }
+}

@@ -1,0 +1,323 @@
+//! The scheduler: claims the subscriptions whose `next_action_at` has come and applies, one
+//! step at a time and in order, what [`due_action`] says is due. Each step is one guarded
+//! transaction; collection runs after it. Safe with several processes on one database: a
+//! claim is exclusive, a renewal's period row unique, every change version-guarded.
+
+use serde_json::json;
+
+use crate::entities::subscription_schedule::{DueAction, due_action};
+use crate::entities::{
+    FinalAction, InvoiceReason, InvoiceStatus, Plan, Subscription, SubscriptionStatus,
+};
+use crate::error::{BillingError, BillingResult};
+use crate::ports::{InvoiceChange, SubscriptionChange, SubscriptionChangeOutcome};
+
+use super::activation::after_paid;
+use super::billing::{PeriodToBill, bill, price_of};
+use super::cancel::void_open;
+use super::{CLAIM, SubscriptionService, events, scheduled};
+
+/// Steps one subscription may take in one run (a year of weekly catch-up and its dunning).
+const MAX_STEPS: u32 = 500;
+
+/// What a scheduler run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedulerRun {
+    /// Steps applied (renewals, attempts, expiries, cancellations, …).
+    pub steps: u32,
+    /// Subscriptions whose step failed (left for the next run).
+    pub failures: u32,
+}
+
+impl SubscriptionService {
+    /// Applies everything due up to now.
+    pub async fn run_due(&self) -> BillingResult<SchedulerRun> {
+        let mut run = SchedulerRun::default();
+        let mut failed = std::collections::HashSet::new();
+        loop {
+            let now = self.deps.clock.now();
+            let claimed = self
+                .deps
+                .repos
+                .subscriptions
+                .claim_due(now, now + CLAIM, 50)
+                .await?;
+            let fresh: Vec<_> = claimed
+                .into_iter()
+                .filter(|s| !failed.contains(&s.id))
+                .collect();
+            if fresh.is_empty() {
+                return Ok(run);
+            }
+            for sub in fresh {
+                match self.process(&sub).await {
+                    Ok(n) => run.steps += n,
+                    Err(_) => {
+                        // Held by the claim until it runs out: retried by a later run.
+                        run.failures += 1;
+                        failed.insert(sub.id.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every step due for one subscription, in order.
+    async fn process(&self, claimed: &Subscription) -> BillingResult<u32> {
+        for steps in 0..MAX_STEPS {
+            let sub = self
+                .deps
+                .repos
+                .subscriptions
+                .get(&claimed.id)
+                .await?
+                .ok_or_else(|| BillingError::not_found("subscription", &claimed.id))?;
+            let plan = self.plan(&sub.plan_id).await?;
+            let now = self.deps.clock.now();
+            let Some(action) = due_action(&sub, &plan.dunning, now) else {
+                self.deps.repos.subscriptions.release(&sub.id).await?;
+                return Ok(steps);
+            };
+            self.step(sub, &plan, action).await?;
+        }
+        Ok(MAX_STEPS)
+    }
+
+    async fn step(&self, sub: Subscription, plan: &Plan, action: DueAction) -> BillingResult<()> {
+        let now = self.deps.clock.now();
+        // A paid invoice whose activation was lost is noticed before it is expired or retried.
+        if matches!(
+            action,
+            DueAction::ExpireIncomplete | DueAction::Retry { .. } | DueAction::Final(_)
+        ) && let Some(invoice) = self.latest_invoice(&sub).await?
+        {
+            if let Some(change) = after_paid(&sub, &invoice, None, now) {
+                self.deps.repos.subscriptions.apply(&change).await?;
+                return Ok(());
+            }
+            if let DueAction::Retry { attempt } = action {
+                if invoice.status == InvoiceStatus::Pending {
+                    return self.attempt(sub, plan, attempt, invoice).await;
+                }
+            }
+        }
+        let mut next = sub.clone();
+        next.updated_at = now;
+        let mut change = SubscriptionChange::of(next.clone(), &sub);
+        match action {
+            DueAction::ExpireIncomplete => {
+                next.status = sub
+                    .status
+                    .transition(SubscriptionStatus::IncompleteExpired)?;
+                change.invoice_changes = void_open(
+                    self.latest_invoice(&sub).await?,
+                    "first invoice not paid in time",
+                    now,
+                );
+                change.events.push(events::event(
+                    "subscription.incomplete_expired",
+                    &next,
+                    json!({}),
+                    now,
+                ));
+            }
+            DueAction::TrialWillEnd => {
+                next.trial_reminded = true;
+                let trial_end = sub.trial_end.map(events::rfc3339);
+                change.events.push(events::event(
+                    "subscription.trial_will_end",
+                    &next,
+                    json!({ "trial_end": trial_end }),
+                    now,
+                ));
+            }
+            DueAction::EndTrial { charge } => {
+                let (start, end) = sub
+                    .interval
+                    .period(sub.anchor, 0)
+                    .ok_or_else(|| BillingError::Internal("period out of range".into()))?;
+                let p = PeriodToBill {
+                    index: 0,
+                    start,
+                    end,
+                    charge,
+                    reason: InvoiceReason::SubscriptionCreate,
+                };
+                return self.renew(sub, plan, p, SubscriptionStatus::Active).await;
+            }
+            DueAction::Renew {
+                index,
+                start,
+                end,
+                charge,
+            } => {
+                let p = PeriodToBill {
+                    index,
+                    start,
+                    end,
+                    charge,
+                    reason: InvoiceReason::SubscriptionCycle,
+                };
+                return self.renew(sub.clone(), plan, p, sub.status).await;
+            }
+            DueAction::CancelAtPeriodEnd => {
+                next.status = sub.status.transition(SubscriptionStatus::Canceled)?;
+                next.canceled_at = Some(sub.current_period_end);
+                next.cancel_at_period_end = false;
+                change.events.push(events::event(
+                    "subscription.canceled",
+                    &next,
+                    json!({ "reason": "period_end" }),
+                    now,
+                ));
+            }
+            // A retry of an invoice no longer open: nothing to collect.
+            DueAction::Retry { .. } | DueAction::Final(FinalAction::LeavePastDue) => {
+                next.next_retry_at = None;
+            }
+            DueAction::Final(FinalAction::Cancel) => {
+                next.status = sub.status.transition(SubscriptionStatus::Canceled)?;
+                next.canceled_at = Some(now);
+                next.next_retry_at = None;
+                change.invoice_changes = written_off(self.latest_invoice(&sub).await?, now);
+                change.events.push(events::event(
+                    "subscription.canceled",
+                    &next,
+                    json!({ "reason": "payment_failed" }),
+                    now,
+                ));
+            }
+            DueAction::Final(FinalAction::Unpaid) => {
+                next.status = sub.status.transition(SubscriptionStatus::Unpaid)?;
+                next.next_retry_at = None;
+                change.events.push(events::event(
+                    "subscription.unpaid",
+                    &next,
+                    json!({ "invoice_id": sub.latest_invoice_id }),
+                    now,
+                ));
+            }
+        }
+        change.subscription = scheduled(next);
+        self.deps.repos.subscriptions.apply(&change).await?;
+        Ok(())
+    }
+
+    /// Bills period `p` (a renewal, or the first period when a trial ends) and sends or
+    /// charges its invoice once that committed.
+    async fn renew(
+        &self,
+        sub: Subscription,
+        plan: &Plan,
+        p: PeriodToBill,
+        status: SubscriptionStatus,
+    ) -> BillingResult<()> {
+        let now = self.deps.clock.now();
+        let last = self
+            .deps
+            .repos
+            .subscriptions
+            .periods(&sub.id)
+            .await?
+            .last()
+            .map(|x| x.amount);
+        let price = price_of(plan, &sub, last)?;
+        let profile = self.account(&sub).await?.billing_profile;
+        let b = bill(&sub, plan, price, p, profile, &self.deps.settings, now)?;
+        let mut next = sub.clone();
+        next.status = if status == sub.status {
+            status
+        } else {
+            sub.status.transition(status)?
+        };
+        next.period_index = p.index;
+        next.current_period_start = p.start;
+        next.current_period_end = p.end;
+        next.attempt_count = 0;
+        next.next_retry_at = None;
+        next.updated_at = now;
+        let charged = b
+            .invoice
+            .as_ref()
+            .filter(|_| p.charge)
+            .map(|n| n.invoice.clone());
+        if let Some(invoice) = &charged {
+            next.latest_invoice_id = Some(invoice.id.clone());
+            // Charged at once when a card is kept; a sent invoice is due at its due date.
+            next.next_retry_at = Some(match &next.gateway_payment_method {
+                Some(_)
+                    if next.collection_method
+                        == crate::entities::CollectionMethod::ChargeAutomatically =>
+                {
+                    now
+                }
+                _ => invoice.due_at.unwrap_or(p.end),
+            });
+        }
+        let next = scheduled(next);
+        let mut change = SubscriptionChange::of(next.clone(), &sub);
+        change.events.push(events::event(
+            "subscription.renewed",
+            &next,
+            json!({
+                "period_index": p.index,
+                "period_start": events::rfc3339(p.start),
+                "period_end": events::rfc3339(p.end),
+                "invoice_id": b.invoice.as_ref().map(|n| n.invoice.id.clone()),
+                "amount": price,
+                "charged": p.charge,
+            }),
+            now,
+        ));
+        change.period = Some(b.period);
+        change.invoice = b.invoice;
+        change.posting = b.posting;
+        let SubscriptionChangeOutcome::Applied {
+            subscription,
+            invoice,
+        } = self.deps.repos.subscriptions.apply(&change).await?
+        else {
+            // Done by another process, or changed meanwhile: the next step re-reads.
+            return Ok(());
+        };
+        if let (Some(invoice), true) = (
+            invoice.filter(|_| charged.is_some()),
+            subscription.next_retry_at != Some(now),
+        ) {
+            self.issue(&subscription, invoice).await?;
+        }
+        Ok(())
+    }
+
+    async fn latest_invoice(
+        &self,
+        sub: &Subscription,
+    ) -> BillingResult<Option<crate::entities::Invoice>> {
+        Ok(match &sub.latest_invoice_id {
+            Some(id) => self.deps.repos.invoices.get(id).await?,
+            None => None,
+        })
+    }
+}
+
+/// The open invoice marked uncollectible (it can still be paid, or voided).
+fn written_off(
+    invoice: Option<crate::entities::Invoice>,
+    at: time::OffsetDateTime,
+) -> Vec<InvoiceChange> {
+    invoice
+        .filter(|i| i.status == InvoiceStatus::Pending)
+        .map(|i| {
+            let mut next = i.clone();
+            next.status = InvoiceStatus::Uncollectible;
+            next.status_reason = Some("every collection attempt failed".into());
+            next.updated_at = at;
+            InvoiceChange {
+                invoice: next,
+                expected_status: i.status,
+                expected_amount_paid: i.amount_paid,
+            }
+        })
+        .into_iter()
+        .collect()
+}
