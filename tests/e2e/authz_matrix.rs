@@ -47,6 +47,9 @@ const SERVICE_ACCOUNT_ROUTES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Routes outside /v1/admin that only an operator may call.
+const ADMIN_ONLY: &[&str] = &["/v1/test/clock"];
+
 /// Public listings that still refuse a key that is not valid (a typo should not pass
 /// silently as anonymous).
 const PUBLIC_CHECKING_KEYS: &[&str] = &["/v1/credit-packages", "/v1/plans"];
@@ -102,7 +105,7 @@ fn rule(method: &str, path: &str, caller: Caller) -> Expect {
         Admin => return Expect::LetThrough,
         _ => {}
     }
-    if path.starts_with("/v1/admin/") {
+    if path.starts_with("/v1/admin/") || ADMIN_ONLY.contains(&path) {
         return Expect::Status(403);
     }
     if path == "/v1/accounts" {

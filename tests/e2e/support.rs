@@ -1,9 +1,9 @@
 //! The harness: a fresh database, the real server on port 0, keys, and a small HTTP client.
 
 use billing_api::config::Config;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use billing_api::server::{RunningServer, start_with_clock};
+use billing_api::server::{RunningServer, start_with_test_clock};
 use billing_api::store::StoreHandle;
 use billing_domain::entities::audit::RequestContext;
 use billing_domain::services::Services;
@@ -25,22 +25,9 @@ enum Guard {
     Postgres(PostgresTestDb),
 }
 
-/// The system clock plus an offset the test moves forward: time travel for expiry sweeps.
-#[derive(Debug, Default)]
-pub struct TestClock(Mutex<time::Duration>);
-
-impl TestClock {
-    /// Moves every later reading of the clock forward by `by`.
-    pub fn advance(&self, by: time::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl billing_domain::ports::Clock for TestClock {
-    fn now(&self) -> time::OffsetDateTime {
-        billing_domain::ports::SystemClock.now() + *self.0.lock().unwrap()
-    }
-}
+/// The system clock plus an offset the test moves forward: time travel for expiry sweeps
+/// and, with `test_mode`, the server's own test clock.
+pub use billing_domain::ports::TestClock;
 
 /// A running server on a fresh database, with an admin and a service key.
 pub struct TestApp {
@@ -153,7 +140,7 @@ impl TestApp {
         };
         let mut config = Config::for_tests(db_url.clone());
         configure(&mut config);
-        let clock = Arc::new(TestClock::default());
+        let clock = Arc::new(TestClock::new());
         let store = StoreHandle::open(&db_url, config.db_pool_size).expect("open store");
         store.migrate().expect("migrate");
         let services = billing_api::app::services(store.repos.clone(), &config, clock.clone());
@@ -174,7 +161,7 @@ impl TestApp {
         };
         let (admin, service) = (key("admin"), key("service"));
         drop(rt);
-        let server = start_with_clock(config, store, clock.clone()).expect("start server");
+        let server = start_with_test_clock(config, store, clock.clone()).expect("start server");
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()

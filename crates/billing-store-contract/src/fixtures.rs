@@ -189,6 +189,7 @@ pub fn invoice(
         account_id: account.clone(),
         number: number.map(str::to_owned),
         status,
+        billing_reason: billing_domain::entities::InvoiceReason::Manual,
         currency: usd(),
         lines: Vec::new(),
         subtotal: 0,
@@ -213,7 +214,6 @@ pub fn payment(
     when: OffsetDateTime,
     method: PaymentMethodKind,
     status: PaymentStatus,
-    billing_reason: billing_domain::entities::InvoiceReason::Manual,
     reference: Option<&str>,
 ) -> Payment {
     Payment {
@@ -312,7 +312,6 @@ pub async fn stored_payment(
     ms: i64,
     method: PaymentMethodKind,
     status: PaymentStatus,
-    billing_reason: billing_domain::entities::InvoiceReason::Manual,
     reference: Option<&str>,
 ) -> Payment {
     let inv = invoice(account, at(ms), InvoiceStatus::Pending, None);

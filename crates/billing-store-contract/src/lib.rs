@@ -233,6 +233,14 @@ macro_rules! contract_suite {
                 plan_insert_get_update_list,
                 plan_slug_conflict_and_missing_write_nothing,
             }
+            subscriptions {
+                subscription_insert_get_list_and_versioned_updates,
+                one_live_subscription_per_account_and_plan,
+                a_period_is_billed_once_with_its_invoice,
+                guarded_invoice_changes_and_free_period_grants,
+                claims_are_exclusive_and_released_by_a_change,
+                concurrent_claims_never_share_a_subscription,
+            }
         }
     };
 }

@@ -74,10 +74,10 @@ async fn advance(
     auth: Auth,
     body: JsonBody<ClockInput>,
 ) -> HandlerResult {
+    auth.ctx().principal.ensure_admin()?;
     let Some(clock) = state.test_clock.clone() else {
         return Err(ApiError::route_not_found(req.method().as_str(), req.path()));
     };
-    auth.ctx().principal.ensure_admin()?;
     let now = state.services.clock.now();
     let to = match (&body.0.to, &body.0.advance) {
         (Some(t), None) => crate::extract::timestamp(Some(t), "to")?

@@ -46,6 +46,9 @@ impl Mocks {
             packages: Arc::new(self.packages),
             payment_methods: Arc::new(MockPaymentMethodConfigRepository::new()),
             plans: Arc::new(billing_domain::ports::plans::MockPlanRepository::new()),
+            subscriptions: Arc::new(
+                billing_domain::ports::subscriptions::MockSubscriptionRepository::new(),
+            ),
             api_keys: Arc::new(self.api_keys),
             idempotency: Arc::new(MockIdempotencyRepository::new()),
             ledger: Arc::new(self.ledger),

@@ -128,6 +128,7 @@ pub fn start_request(invoice: Invoice) -> StartPayment {
         payment,
         invoice,
         stripe_price_id: None,
+        save_payment_method: false,
     }
 }
 

@@ -238,6 +238,7 @@ pub fn purchase(account: &Account, discount: i64, price_id: Option<&str>) -> Sta
         account: account.clone(),
         config,
         stripe_price_id: price_id.map(str::to_owned),
+        save_payment_method: false,
     }
 }
 

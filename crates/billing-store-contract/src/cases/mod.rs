@@ -16,3 +16,4 @@ pub mod payment_changes;
 pub mod payments;
 pub mod plans;
 pub mod refund_flow;
+pub mod subscriptions;
