@@ -7,6 +7,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod shop;
+mod subscription_support;
 mod support;
 
 mod accounts;
@@ -34,3 +35,4 @@ mod purchases;
 mod refund_failures;
 mod refunds;
 mod reservations;
+mod subscriptions_stripe;
