@@ -35,4 +35,5 @@ mod purchases;
 mod refund_failures;
 mod refunds;
 mod reservations;
+mod subscriptions_manual;
 mod subscriptions_stripe;

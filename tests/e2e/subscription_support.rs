@@ -225,3 +225,51 @@ pub async fn complete_checkout(app: &TestApp, created: &Value) {
     .expect(200);
     assert_eq!(r.body["disposition"], "applied", "{}", r.body);
 }
+
+/// Runs each `async fn(&TestApp)` on SQLite and on PostgreSQL, the server in test mode.
+#[macro_export]
+macro_rules! clock_backends {
+    ($($name:ident),* $(,)?) => {
+        mod clock_sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            let app = $crate::subscription_support::app_in_test_mode($crate::support::Backend::Sqlite, None).await;
+            super::$name(&app).await;
+            app.stop().await;
+        })* }
+        mod clock_postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            let app = $crate::subscription_support::app_in_test_mode($crate::support::Backend::Postgres, None).await;
+            super::$name(&app).await;
+            app.stop().await;
+        })* }
+    };
+}
+
+/// Subscribes `acct` (with its `key`) to `plan` by `method`; returns the answer.
+pub async fn subscribe(app: &TestApp, key: &str, acct: &str, body: Value) -> Value {
+    app.post(key, &format!("/v1/accounts/{acct}/subscriptions"), body)
+        .await
+        .expect(201)
+        .body
+}
+
+/// The one event of `kind` in a clock answer.
+pub fn event_of<'a>(answer: &'a Value, kind: &str) -> &'a Value {
+    let all: Vec<&Value> = answer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect();
+    assert_eq!(all.len(), 1, "one {kind} in {:?}", kinds(answer));
+    all[0]
+}
+
+/// Approves a manual payment as an operator.
+pub async fn approve(app: &TestApp, payment: &str) {
+    app.post(
+        &app.admin,
+        &format!("/v1/admin/payments/{payment}/approve"),
+        json!({}),
+    )
+    .await
+    .expect(200);
+}

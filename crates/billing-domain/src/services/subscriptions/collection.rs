@@ -60,6 +60,23 @@ impl SubscriptionService {
             .purchases
             .start(&ctx, invoice, payment, account, config, None)
             .await?;
+        // What the e-mail and the platform's webhook send the payer.
+        let sent = events::event(
+            "invoice.sent",
+            sub,
+            json!({
+                "invoice_id": started.invoice.id,
+                "invoice_number": started.invoice.number,
+                "amount_due": started.invoice.amount_due,
+                "currency": started.invoice.currency,
+                "due_at": started.invoice.due_at.map(events::rfc3339),
+                "payment_id": started.payment.id,
+                "payment_method": started.payment.method,
+                "next_action": started.next_action,
+            }),
+            self.deps.clock.now(),
+        );
+        self.deps.repos.outbox.insert(&sent).await?;
         Ok(started.next_action)
     }
 

@@ -1,6 +1,7 @@
 //! The outbox events a subscription records with its changes, for the e-mail and webhook
 //! consumers: `subscription.created|activated|renewed|past_due|unpaid|canceled|
-//! incomplete_expired|trial_will_end` and `invoice.payment_failed`.
+//! incomplete_expired|trial_will_end`, `invoice.sent` (a pay link or bank details for the
+//! payer) and `invoice.payment_failed`.
 
 use serde_json::json;
 use time::OffsetDateTime;
