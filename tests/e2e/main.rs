@@ -36,4 +36,6 @@ mod refund_failures;
 mod refunds;
 mod reservations;
 mod subscriptions_manual;
+mod subscriptions_paypal;
+mod subscriptions_scale;
 mod subscriptions_stripe;

@@ -23,7 +23,8 @@ pub struct ClockInput {
     /// An RFC 3339 time at or after the clock's current time.
     #[schema(format = DateTime)]
     pub to: Option<String>,
-    /// A forward ISO 8601 duration of one unit: `P3M`, `P1Y`, `P10D`, `P2W`, `PT6H`.
+    /// A forward ISO 8601 duration of one unit: `P3M`, `P1Y`, `P10D`, `P2W`, `PT6H`, `PT30M`,
+    /// `PT10S`.
     pub advance: Option<String>,
 }
 
@@ -43,7 +44,12 @@ impl Sweeps for StateSweeps<'_> {
 
 /// `now + advance`, months and years clamped to the month's end like periods.
 fn parse_advance(now: OffsetDateTime, text: &str) -> Result<OffsetDateTime, ApiError> {
-    let bad = || ApiError::invalid("advance", "use one unit: P3M, P1Y, P10D, P2W or PT6H");
+    let bad = || {
+        ApiError::invalid(
+            "advance",
+            "use one unit: P3M, P1Y, P10D, P2W, PT6H, PT30M or PT10S",
+        )
+    };
     let (time_part, body) = match text.strip_prefix("PT") {
         Some(b) => (true, b),
         None => (false, text.strip_prefix('P').ok_or_else(bad)?),
@@ -53,6 +59,7 @@ fn parse_advance(now: OffsetDateTime, text: &str) -> Result<OffsetDateTime, ApiE
     let out = match (time_part, unit) {
         (true, 'H') => now.checked_add(Duration::hours(i64::from(n))),
         (true, 'M') => now.checked_add(Duration::minutes(i64::from(n))),
+        (true, 'S') => now.checked_add(Duration::seconds(i64::from(n))),
         (false, 'D') => now.checked_add(Duration::days(i64::from(n))),
         (false, 'W') => now.checked_add(Duration::weeks(i64::from(n))),
         (false, 'M') => add_months_clamped(now, n),
