@@ -88,6 +88,7 @@ impl SubscriptionChange {
 
 /// What applying a [`SubscriptionChange`] did.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // returned once per call, never stored in bulk
 pub enum SubscriptionChangeOutcome {
     /// Written: the subscription and the invoice (numbered) as stored.
     Applied {

@@ -95,10 +95,10 @@ impl SubscriptionService {
                 self.deps.repos.subscriptions.apply(&change).await?;
                 return Ok(());
             }
-            if let DueAction::Retry { attempt } = action {
-                if invoice.status == InvoiceStatus::Pending {
-                    return self.attempt(sub, plan, attempt, invoice).await;
-                }
+            if let DueAction::Retry { attempt } = action
+                && invoice.status == InvoiceStatus::Pending
+            {
+                return self.attempt(sub, plan, attempt, invoice).await;
             }
         }
         let mut next = sub.clone();
