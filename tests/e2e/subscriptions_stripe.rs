@@ -20,6 +20,7 @@ stripe_backends!(
     a_declined_renewal_is_retried_and_recovers_on_attempt_three,
     exhausted_retries_cancel_and_write_the_invoice_off,
     a_hard_decline_stops_retries_and_sends_a_pay_link,
+    a_detached_card_sends_the_next_renewal_with_a_pay_link,
 );
 
 /// A server with Stripe, an account in Germany offered Stripe, a monthly plan, and the
@@ -302,5 +303,42 @@ async fn a_hard_decline_stops_retries_and_sends_a_pay_link(backend: Backend) {
     let sub = subscription(&app, &acct, &sid).await;
     assert_eq!(sub["status"], "unpaid", "{sub}");
     assert_eq!(renewal_charges(&stripe).await.len(), 1);
+    app.stop().await;
+}
+
+async fn a_detached_card_sends_the_next_renewal_with_a_pay_link(backend: Backend) {
+    let (app, stripe, _charges, acct, sid) = subscribed(backend, json!(null)).await;
+    // Stripe's payment_method.detached (the official event envelope shape around the official
+    // PaymentMethod fixture, our card's id), signed.
+    let mut event = crate::gateways::stripe_event("checkout.session.completed");
+    event["id"] = json!("evt_detached_1");
+    event["type"] = json!("payment_method.detached");
+    let mut card = crate::gateways::fixture("payment_method");
+    card["id"] = json!("pm_card_visa");
+    card["customer"] = json!(null);
+    event["data"]["object"] = card;
+    let body = serde_json::to_vec(&event).unwrap();
+    let r = crate::gateways::webhook(
+        &app,
+        "stripe",
+        &body,
+        &[("stripe-signature", signed(&app, &body))],
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.body["disposition"], "applied", "{}", r.body);
+    let sub = subscription(&app, &acct, &sid).await;
+    assert!(sub["gateway_payment_method"].is_null(), "{sub}");
+    assert_eq!(sub["collection_method"], "send_invoice");
+    let moved = advance(&app, "P1M").await;
+    let sent = event_of(&moved, "invoice.sent");
+    assert!(
+        sent["payload"]["next_action"]["url"].is_string(),
+        "a Checkout link: {sent}"
+    );
+    assert!(
+        renewal_charges(&stripe).await.is_empty(),
+        "no off-session charge without a card"
+    );
     app.stop().await;
 }

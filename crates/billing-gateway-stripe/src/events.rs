@@ -18,7 +18,7 @@ pub const META_INVOICE_ID: &str = "invoice_id";
 pub const META_REFUND_ID: &str = "refund_id";
 
 /// Event types the adapter translates; every other verified event has no effect.
-pub const HANDLED_EVENTS: [&str; 7] = [
+pub const HANDLED_EVENTS: [&str; 8] = [
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed",
@@ -26,6 +26,7 @@ pub const HANDLED_EVENTS: [&str; 7] = [
     "payment_intent.payment_failed",
     "charge.refunded",
     "refund.updated",
+    "payment_method.detached",
 ];
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -156,6 +157,12 @@ pub fn translate(body: &[u8]) -> Result<VerifiedWebhook, GatewayError> {
         "payment_intent.payment_failed" => Some(payment_intent_effect(object, false)),
         "charge.refunded" => charge_refunded_effect(object),
         "refund.updated" => refund_effect(object),
+        // A card detached from its customer can no longer be charged off-session.
+        "payment_method.detached" => {
+            text(object, "id").map(|id| WebhookEffect::PaymentMethodRemoved {
+                gateway_payment_method: id,
+            })
+        }
         _ => None,
     };
     Ok(VerifiedWebhook {

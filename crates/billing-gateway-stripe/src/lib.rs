@@ -31,7 +31,7 @@ use billing_domain::ports::gateway::{
 };
 use billing_domain::ports::{Clock, SystemClock};
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
-use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_core::payment_intent::{RetrievePaymentIntent, SearchPaymentIntent};
 use stripe_core::refund::CreateRefund;
 
 pub use checkout::{customer_key, session_key};
@@ -40,6 +40,10 @@ pub use signature::{SignatureError, sign_webhook, verify_signature};
 
 use crate::client::Api;
 use crate::events::{META_PAYMENT_ID, META_REFUND_ID};
+
+/// How far Stripe's search may trail its writes ("less than a minute" under normal
+/// operation), with a margin: a payment younger than this is not concluded on from a search.
+pub const SEARCH_LAG: time::Duration = time::Duration::minutes(10);
 
 /// The Stripe gateway.
 #[derive(Clone)]
@@ -86,6 +90,33 @@ impl StripeGateway {
         let req =
             RetrieveCheckoutSession::new(session_id).expand(vec!["payment_intent".to_owned()]);
         self.api.send("retrieve checkout session", &req, None).await
+    }
+
+    /// The PaymentIntent carrying `payment`'s id in its metadata, if any. Stripe's search
+    /// trails writes by up to a minute, so "none" is only believed for a payment older than
+    /// [`SEARCH_LAG`]; before that the answer stays uncertain.
+    async fn search_charge(&self, payment: &Payment) -> Result<GatewayOutcome, GatewayError> {
+        let query = format!("metadata['{META_PAYMENT_ID}']:'{}'", payment.id);
+        let found = self
+            .api
+            .send(
+                "search payment intents",
+                &SearchPaymentIntent::new(query).limit(1),
+                None,
+            )
+            .await?;
+        match found.data.first() {
+            Some(intent) => match off_session::outcome(intent) {
+                Err(GatewayError::Declined { message, .. }) => {
+                    Ok(GatewayOutcome::Failed { reason: message })
+                }
+                other => other,
+            },
+            None if self.clock.now() - payment.created_at < SEARCH_LAG => Err(
+                GatewayError::Uncertain("Stripe's search may not list the charge yet".to_owned()),
+            ),
+            None => Ok(GatewayOutcome::Canceled),
+        }
     }
 
     async fn intent(&self, id: &str) -> Result<stripe_shared::PaymentIntent, GatewayError> {
@@ -277,9 +308,10 @@ impl PaymentGateway for StripeGateway {
         }
         match payment.gateway_reference.as_deref() {
             Some(session_id) => checkout::outcome(&self.session(session_id).await?),
-            // The session's creation never answered, so its URL never reached the payer: no
-            // money can have moved through it (Stripe expires it after 24 h).
-            None => Ok(GatewayOutcome::Canceled),
+            // No session: a Checkout whose creation never answered (its URL never reached the
+            // payer, so no PaymentIntent exists) or an off-session renewal charge whose answer
+            // was lost. Search finds the charge's PaymentIntent by our payment id.
+            None => self.search_charge(payment).await,
         }
     }
 

@@ -54,7 +54,10 @@ async fn check_requests(server: &MockServer) -> Vec<wiremock::Request> {
         );
         let p = r.url.path();
         let spec_path = match p {
-            "/v1/customers" | "/v1/checkout/sessions" | "/v1/refunds" => p.to_owned(),
+            "/v1/customers"
+            | "/v1/checkout/sessions"
+            | "/v1/refunds"
+            | "/v1/payment_intents/search" => p.to_owned(),
             _ if p.starts_with("/v1/checkout/sessions/") => {
                 "/v1/checkout/sessions/{session}".to_owned()
             }
@@ -342,10 +345,15 @@ async fn fetch_status_maps_open_expired_and_unsent_sessions() {
     let gw = gateway(&server, 5_000);
     let req = common::purchase(&common::account(Some("cus_known")), 0, None);
     let mut payment = req.payment.clone();
+    Mock::given(method("GET"))
+        .and(path("/v1/payment_intents/search"))
+        .respond_with(ok(json!({"object": "search_result", "url": "/v1/payment_intents/search", "has_more": false, "data": []})))
+        .mount(&server)
+        .await;
     assert_eq!(
         gw.fetch_status(&payment).await.unwrap(),
         GatewayOutcome::Canceled,
-        "no session ever reached the payer"
+        "no session ever reached the payer, and no PaymentIntent carries its id"
     );
     payment.gateway_reference = Some("cs_test_1".into());
     for (status, pay, expected) in [

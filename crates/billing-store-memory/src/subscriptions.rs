@@ -122,6 +122,9 @@ fn matches(f: &SubscriptionFilter, sub: &Subscription) -> bool {
         && f.plan_id.as_ref().is_none_or(|p| p == &sub.plan_id)
         && f.from.is_none_or(|t| sub.created_at >= t)
         && f.to.is_none_or(|t| sub.created_at < t)
+        && f.gateway_payment_method
+            .as_ref()
+            .is_none_or(|m| sub.gateway_payment_method.as_ref() == Some(m))
 }
 
 #[async_trait::async_trait]

@@ -72,6 +72,7 @@ impl SubscriptionQuery {
             plan_id,
             from: timestamp(self.created_gte.as_deref(), "created_gte")?,
             to: timestamp(self.created_lt.as_deref(), "created_lt")?,
+            gateway_payment_method: None,
         })
     }
 }

@@ -172,6 +172,12 @@ pub enum WebhookEffect {
         /// The refunded amount in minor units, when the event says.
         amount: Option<i64>,
     },
+    /// A saved payment method can no longer be charged (Stripe `payment_method.detached`,
+    /// PayPal's vault token deleted): subscriptions using it fall back to sent invoices.
+    PaymentMethodRemoved {
+        /// The gateway's id of it (`pm_…`).
+        gateway_payment_method: String,
+    },
 }
 
 /// What a gateway can do.

@@ -30,6 +30,8 @@ pub struct SubscriptionFilter {
     pub from: Option<OffsetDateTime>,
     /// Created before.
     pub to: Option<OffsetDateTime>,
+    /// Charged off-session with this saved payment method.
+    pub gateway_payment_method: Option<String>,
 }
 
 /// A new invoice written with a subscription change: finalized with the next gapless number

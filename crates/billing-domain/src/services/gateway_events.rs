@@ -301,6 +301,15 @@ impl GatewayEventService {
             report @ WebhookEffect::RefundOutcome { .. } => {
                 apply_refund_report(&self.deps, method, report).await
             }
+            WebhookEffect::PaymentMethodRemoved {
+                gateway_payment_method,
+            } => {
+                crate::services::subscriptions::activation::payment_method_removed(
+                    &self.deps,
+                    gateway_payment_method,
+                )
+                .await
+            }
         }
     }
 

@@ -206,6 +206,26 @@ pub async fn subscription_insert_get_list_and_versioned_updates(h: &Harness) {
             .collect();
         assert_eq!(got, want, "{filter:?}");
     }
+    for (card, want) in [
+        ("pm_card_visa", vec![canceled.id.clone(), sub.id.clone()]),
+        ("pm_other", vec![]),
+    ] {
+        let filter = SubscriptionFilter {
+            gateway_payment_method: Some(card.into()),
+            ..SubscriptionFilter::default()
+        };
+        let got: Vec<_> = h
+            .repos
+            .subscriptions
+            .list(&filter, &page(10, None))
+            .await
+            .unwrap()
+            .data
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(got, want, "{card}");
+    }
     let first = h
         .repos
         .subscriptions

@@ -222,6 +222,9 @@ impl SubscriptionRepository for SubscriptionRepo {
                 if let Some(t) = filter.to {
                     q = q.filter(s::created_at.lt(ts(t)));
                 }
+                if let Some(m) = &filter.gateway_payment_method {
+                    q = q.filter(s::gateway_payment_method.eq(m.clone()));
+                }
                 if let Some(c) = &page.starting_after {
                     q = q.filter(s::id.lt(c.clone()));
                 }

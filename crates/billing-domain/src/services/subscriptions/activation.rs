@@ -88,3 +88,45 @@ pub async fn invoice_paid(
     }
     Ok(())
 }
+
+/// A saved payment method was removed at the gateway: every live subscription charged with it
+/// goes back to sent invoices (a pay link each period) until a new card is kept. `Ok(false)`
+/// when no subscription used it.
+pub async fn payment_method_removed(
+    deps: &PaymentDeps,
+    gateway_payment_method: &str,
+) -> BillingResult<bool> {
+    let filter = crate::ports::SubscriptionFilter {
+        gateway_payment_method: Some(gateway_payment_method.to_owned()),
+        ..crate::ports::SubscriptionFilter::default()
+    };
+    let mut any = false;
+    loop {
+        let page = deps
+            .repos
+            .subscriptions
+            .list(&filter, &crate::types::PageRequest::first(100))
+            .await?;
+        if page.data.is_empty() {
+            return Ok(any);
+        }
+        for sub in page.data {
+            any = true;
+            let now = deps.clock.now();
+            let mut next = sub.clone();
+            next.gateway_payment_method = None;
+            next.collection_method = CollectionMethod::SendInvoice;
+            next.updated_at = now;
+            let next = scheduled(next);
+            let mut change = SubscriptionChange::of(next.clone(), &sub);
+            change.events = vec![events::event(
+                "subscription.payment_method_removed",
+                &next,
+                json!({ "gateway_payment_method": gateway_payment_method }),
+                now,
+            )];
+            // A lost race re-reads: the next page lists it again if it still uses the card.
+            deps.repos.subscriptions.apply(&change).await?;
+        }
+    }
+}

@@ -148,8 +148,10 @@ impl SubscriptionService {
                     .flow
                     .apply_payment_change(&PaymentChange::payment_only(next, &payment))
                     .await?;
-                // The same attempt, with the same key, once the hold ends.
-                return self.hold_latest(&sub, attempt.saturating_sub(1)).await;
+                // The janitor asks Stripe (by our payment id) what became of it; until that
+                // payment is settled no further attempt is made (see `open_payment` above),
+                // so an answer lost on the way never turns into a second charge.
+                return self.hold_latest(&sub, attempt).await;
             }
             Err(GatewayError::Declined { code, message }) => (message, code),
             Err(e) => (e.to_string(), "no_payment_method".to_owned()),
