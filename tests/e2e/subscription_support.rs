@@ -273,3 +273,17 @@ pub async fn approve(app: &TestApp, payment: &str) {
     .await
     .expect(200);
 }
+
+/// Subscribes `acct` to `plan` by bank transfer and approves the first payment: an active
+/// subscription; returns its id.
+pub async fn paid_by_transfer(app: &TestApp, key: &str, acct: &str, plan: &str) -> String {
+    let created = subscribe(
+        app,
+        key,
+        acct,
+        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
+    )
+    .await;
+    approve(app, created["payment"]["id"].as_str().unwrap()).await;
+    created["subscription"]["id"].as_str().unwrap().to_owned()
+}

@@ -73,15 +73,7 @@ async fn a_bank_transfer_subscription_renews_through_operator_approval(app: &Tes
 async fn an_unpaid_sent_invoice_goes_past_due_and_a_late_approval_recovers(app: &TestApp) {
     let s = shop(app).await;
     let plan = monthly_plan(app, "team", json!(null)).await;
-    let created = subscribe(
-        app,
-        &s.key,
-        &s.acct,
-        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
-    )
-    .await;
-    approve(app, created["payment"]["id"].as_str().unwrap()).await;
-    let sid = created["subscription"]["id"].as_str().unwrap();
+    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
     let renewal = advance(app, "P1M").await;
     let payment = event_of(&renewal, "invoice.sent")["payload"]["payment_id"]
         .as_str()
@@ -121,15 +113,7 @@ async fn an_unpaid_sent_invoice_goes_past_due_and_a_late_approval_recovers(app: 
 async fn cancel_at_period_end_issues_no_further_invoice_and_resume_undoes_it(app: &TestApp) {
     let s = shop(app).await;
     let plan = monthly_plan(app, "team", json!(null)).await;
-    let created = subscribe(
-        app,
-        &s.key,
-        &s.acct,
-        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
-    )
-    .await;
-    approve(app, created["payment"]["id"].as_str().unwrap()).await;
-    let sid = created["subscription"]["id"].as_str().unwrap();
+    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
     let base = format!("/v1/accounts/{}/subscriptions/{sid}", s.acct);
     // Resume without a cancel pending: 409.
     let r = app
@@ -215,15 +199,7 @@ async fn cancel_at_period_end_issues_no_further_invoice_and_resume_undoes_it(app
 async fn cancel_now_voids_the_open_invoice(app: &TestApp) {
     let s = shop(app).await;
     let plan = monthly_plan(app, "team", json!(null)).await;
-    let created = subscribe(
-        app,
-        &s.key,
-        &s.acct,
-        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
-    )
-    .await;
-    approve(app, created["payment"]["id"].as_str().unwrap()).await;
-    let sid = created["subscription"]["id"].as_str().unwrap();
+    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
     advance(app, "P1M").await;
     let r = app
         .post(

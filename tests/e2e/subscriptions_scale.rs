@@ -19,15 +19,7 @@ crate::clock_backends!(
 async fn missed_periods_are_voided_and_only_the_current_one_is_charged(app: &TestApp) {
     let s = shop(app).await;
     let plan = monthly_plan(app, "team", json!(null)).await;
-    let created = subscribe(
-        app,
-        &s.key,
-        &s.acct,
-        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
-    )
-    .await;
-    approve(app, created["payment"]["id"].as_str().unwrap()).await;
-    let sid = created["subscription"]["id"].as_str().unwrap();
+    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
     // The service is down for three months and a bit: nothing runs.
     app.clock.advance(time::Duration::days(95));
     let caught_up = advance(app, "PT1M").await;

@@ -82,6 +82,30 @@ pub struct PaymentDeps {
 pub const MAX_ATTEMPTS: usize = 5;
 
 impl PaymentDeps {
+    /// The account and its billing profile, required before anything is sold to it: a 404
+    /// for no account, a 400 on `billing_profile` naming `what` the profile is needed for.
+    pub async fn payer(
+        &self,
+        id: &crate::types::AccountId,
+        what: &str,
+    ) -> BillingResult<(crate::entities::Account, crate::entities::BillingProfile)> {
+        let account = self
+            .repos
+            .accounts
+            .get(id)
+            .await?
+            .ok_or_else(|| BillingError::not_found("account", id))?;
+        let profile = account.billing_profile.clone().ok_or_else(|| {
+            crate::error::ValidationError::new(
+                "billing_profile",
+                format!(
+                    "add a billing profile (PUT /v1/accounts/{{id}}/billing-profile) before {what}"
+                ),
+            )
+        })?;
+        Ok((account, profile))
+    }
+
     /// Reads a payment or 404.
     pub async fn payment(&self, id: &PaymentId) -> BillingResult<Payment> {
         self.repos

@@ -3,7 +3,7 @@
 //! before anything is written; a failed guard reports `Stale` with nothing written.
 
 use billing_domain::entities::{Invoice, InvoiceStatus, PaymentStatus, RefundStatus};
-use billing_domain::ports::{PaymentChange, PaymentChangeOutcome, PaymentGuard};
+use billing_domain::ports::{InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentGuard};
 use diesel::prelude::*;
 
 use crate::convert::parse_enum;
@@ -47,6 +47,20 @@ fn write_payment(conn: &mut AnyConnection, row: &PaymentRow) -> DbResult<()> {
     Ok(())
 }
 
+/// Locks the invoice of `change` (PostgreSQL) and says whether its guard still holds.
+pub(crate) fn invoice_guard_holds(
+    conn: &mut AnyConnection,
+    change: &InvoiceChange,
+) -> DbResult<bool> {
+    Ok(match lock_invoice(conn, change.invoice.id.as_str())? {
+        Some((status, paid)) => change.admits(
+            parse_enum(&status, "invoice status", InvoiceStatus::parse)?,
+            paid,
+        ),
+        None => false,
+    })
+}
+
 /// Writes an invoice's state after a payment or a status change: status, amounts paid and
 /// due, paid_at, status_reason, updated_at (inside the caller's transaction; the caller
 /// checked its guard).
@@ -74,15 +88,10 @@ pub(crate) fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<Pay
     if !guard_holds(&stored, &c.guard)? {
         return Ok(PaymentChangeOutcome::Stale);
     }
-    if let Some(ic) = &c.invoice {
-        match lock_invoice(conn, ic.invoice.id.as_str())? {
-            Some((status, paid))
-                if ic.admits(
-                    parse_enum(&status, "invoice status", InvoiceStatus::parse)?,
-                    paid,
-                ) => {}
-            _ => return Ok(PaymentChangeOutcome::Stale),
-        }
+    if let Some(ic) = &c.invoice
+        && !invoice_guard_holds(conn, ic)?
+    {
+        return Ok(PaymentChangeOutcome::Stale);
     }
     // Every change of a refund goes through its payment, whose row is locked above.
     if let Some(u) = &c.refund_update

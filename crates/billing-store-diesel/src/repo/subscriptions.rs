@@ -4,7 +4,7 @@
 //! rows with `FOR UPDATE SKIP LOCKED` so two processes never claim the same subscription.
 
 use billing_domain::RepoError;
-use billing_domain::entities::{InvoiceStatus, Subscription, SubscriptionPeriod};
+use billing_domain::entities::{Subscription, SubscriptionPeriod};
 use billing_domain::ports::subscriptions::ALREADY_SUBSCRIBED;
 use billing_domain::ports::{
     SubscriptionChange, SubscriptionChangeOutcome, SubscriptionFilter, SubscriptionRepository,
@@ -13,13 +13,13 @@ use billing_domain::types::{Page, PageRequest, SubscriptionId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use crate::convert::{outbox_row, parse_enum, ts};
+use crate::convert::{outbox_row, ts};
 use crate::convert_subscriptions::{period, period_row, subscription, subscription_row};
-use crate::dialect::{lock_invoice, write_transaction};
+use crate::dialect::write_transaction;
 use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
 use crate::repo::ledger::post::post_locked;
-use crate::repo::payment_change::write_invoice_state;
+use crate::repo::payment_change::{invoice_guard_holds, write_invoice_state};
 use crate::repo::payment_flow::create_invoice;
 use crate::repo::{Db, convert_all, insert_audit, overfetch};
 use crate::rows::{SubscriptionPeriodRow, SubscriptionRow};
@@ -69,13 +69,8 @@ fn check(
         }
     }
     for ic in &c.invoice_changes {
-        match lock_invoice(conn, ic.invoice.id.as_str())? {
-            Some((status, paid))
-                if ic.admits(
-                    parse_enum(&status, "invoice status", InvoiceStatus::parse)?,
-                    paid,
-                ) => {}
-            _ => return Ok(Some(SubscriptionChangeOutcome::Stale)),
+        if !invoice_guard_holds(conn, ic)? {
+            return Ok(Some(SubscriptionChangeOutcome::Stale));
         }
     }
     Ok(None)

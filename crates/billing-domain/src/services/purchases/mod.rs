@@ -96,19 +96,7 @@ impl PurchaseService {
             .await?;
         let method = parse_method(input.payment_method.as_deref())?;
         let requested = input.currency.as_deref().map(Currency::parse).transpose()?;
-        let account = self
-            .deps
-            .repos
-            .accounts
-            .get(&id)
-            .await?
-            .ok_or_else(|| BillingError::not_found("account", &id))?;
-        let profile = account.billing_profile.clone().ok_or_else(|| {
-            ValidationError::new(
-                "billing_profile",
-                "add a billing profile (PUT /v1/accounts/{id}/billing-profile) before buying",
-            )
-        })?;
+        let (account, profile) = self.deps.payer(&id, "buying").await?;
         let candidates = package
             .prices
             .candidates(requested, profile.preferred_currency)?;

@@ -24,23 +24,23 @@ pub struct CancelInput {
     pub reason: Option<String>,
 }
 
-/// The latest invoice voided, when it is still open.
-pub(super) fn void_open(
+/// `invoice`, when its status is one of `from`, moved to `to` with `reason` (guarded on what
+/// was read, like every invoice change).
+pub(super) fn moved(
     invoice: Option<Invoice>,
+    from: &[InvoiceStatus],
+    to: InvoiceStatus,
     reason: &str,
     at: time::OffsetDateTime,
 ) -> Vec<InvoiceChange> {
     invoice
-        .filter(|i| {
-            matches!(
-                i.status,
-                InvoiceStatus::Pending | InvoiceStatus::Uncollectible
-            )
-        })
+        .filter(|i| from.contains(&i.status))
         .map(|i| {
             let mut next = i.clone();
-            next.status = InvoiceStatus::Void;
-            next.amount_due = 0;
+            next.status = to;
+            if to == InvoiceStatus::Void {
+                next.amount_due = 0;
+            }
             next.status_reason = Some(reason.to_owned());
             next.updated_at = at;
             InvoiceChange {
@@ -51,6 +51,21 @@ pub(super) fn void_open(
         })
         .into_iter()
         .collect()
+}
+
+/// The latest invoice voided, when it is still open.
+pub(super) fn void_open(
+    invoice: Option<Invoice>,
+    reason: &str,
+    at: time::OffsetDateTime,
+) -> Vec<InvoiceChange> {
+    moved(
+        invoice,
+        &[InvoiceStatus::Pending, InvoiceStatus::Uncollectible],
+        InvoiceStatus::Void,
+        reason,
+        at,
+    )
 }
 
 impl SubscriptionService {

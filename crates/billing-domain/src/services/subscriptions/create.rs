@@ -86,19 +86,7 @@ impl SubscriptionService {
             }
         };
         let metadata = Metadata::parse(input.metadata, "metadata")?;
-        let account = self
-            .deps
-            .repos
-            .accounts
-            .get(&id)
-            .await?
-            .ok_or_else(|| BillingError::not_found("account", &id))?;
-        let profile = account.billing_profile.clone().ok_or_else(|| {
-            invalid(
-                "billing_profile",
-                "add a billing profile (PUT /v1/accounts/{id}/billing-profile) before subscribing",
-            )
-        })?;
+        let (account, profile) = self.deps.payer(&id, "subscribing").await?;
         let candidates = plan
             .prices
             .candidates(requested, profile.preferred_currency)?;

@@ -305,19 +305,11 @@ fn written_off(
     invoice: Option<crate::entities::Invoice>,
     at: time::OffsetDateTime,
 ) -> Vec<InvoiceChange> {
-    invoice
-        .filter(|i| i.status == InvoiceStatus::Pending)
-        .map(|i| {
-            let mut next = i.clone();
-            next.status = InvoiceStatus::Uncollectible;
-            next.status_reason = Some("every collection attempt failed".into());
-            next.updated_at = at;
-            InvoiceChange {
-                invoice: next,
-                expected_status: i.status,
-                expected_amount_paid: i.amount_paid,
-            }
-        })
-        .into_iter()
-        .collect()
+    super::cancel::moved(
+        invoice,
+        &[InvoiceStatus::Pending],
+        InvoiceStatus::Uncollectible,
+        "every collection attempt failed",
+        at,
+    )
 }
