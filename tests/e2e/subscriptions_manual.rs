@@ -1,5 +1,5 @@
 //! Subscriptions paid by bank transfer (sent invoices, operator approval, due dates and
-//! reminders), cancel and resume, trials, free plans, the incomplete window, and bad input.
+//! reminders), trials, free plans, the incomplete window, and bad input.
 
 use serde_json::json;
 
@@ -10,8 +10,6 @@ use crate::support::TestApp;
 crate::clock_backends!(
     a_bank_transfer_subscription_renews_through_operator_approval,
     an_unpaid_sent_invoice_goes_past_due_and_a_late_approval_recovers,
-    cancel_at_period_end_issues_no_further_invoice_and_resume_undoes_it,
-    cancel_now_voids_the_open_invoice,
     a_trial_reminds_then_bills_and_a_free_plan_grants_each_period,
     an_unpaid_first_invoice_expires_after_23_hours,
     bad_input_is_refused_naming_the_field,
@@ -108,127 +106,6 @@ async fn an_unpaid_sent_invoice_goes_past_due_and_a_late_approval_recovers(app: 
     assert_eq!(sub["status"], "active", "{sub}");
     assert!(sub["next_retry_at"].is_null());
     assert_eq!(app.balance(&s.acct).await.0, 2 * PLAN_CREDITS);
-}
-
-async fn cancel_at_period_end_issues_no_further_invoice_and_resume_undoes_it(app: &TestApp) {
-    let s = shop(app).await;
-    let plan = monthly_plan(app, "team", json!(null)).await;
-    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
-    let base = format!("/v1/accounts/{}/subscriptions/{sid}", s.acct);
-    // Resume without a cancel pending: 409.
-    let r = app
-        .post(&s.key, &format!("{base}/resume"), json!({}))
-        .await
-        .expect(409);
-    assert_eq!(r.error_code(), "not_canceling");
-    let c = app
-        .post(
-            &s.key,
-            &format!("{base}/cancel"),
-            json!({ "at_period_end": true }),
-        )
-        .await
-        .expect(200);
-    assert_eq!(
-        (
-            c.body["status"].as_str(),
-            c.body["cancel_at_period_end"].as_bool()
-        ),
-        (Some("active"), Some(true))
-    );
-    let r = app
-        .post(&s.key, &format!("{base}/resume"), json!({}))
-        .await
-        .expect(200);
-    assert_eq!(r.body["cancel_at_period_end"], false);
-    // Renews once, then canceled at the end of the period in which the cancel was set.
-    let moved = advance(app, "P1M").await;
-    assert_eq!(
-        kinds(&moved)
-            .iter()
-            .filter(|k| *k == "subscription.renewed")
-            .count(),
-        1
-    );
-    approve(
-        app,
-        event_of(&moved, "invoice.sent")["payload"]["payment_id"]
-            .as_str()
-            .unwrap(),
-    )
-    .await;
-    app.post(
-        &s.key,
-        &format!("{base}/cancel"),
-        json!({ "at_period_end": true }),
-    )
-    .await
-    .expect(200);
-    let end = advance(app, "P1M").await;
-    assert!(
-        kinds(&end).contains(&"subscription.canceled".to_owned()),
-        "{:?}",
-        kinds(&end)
-    );
-    assert!(!kinds(&end).contains(&"subscription.renewed".to_owned()));
-    let sub = subscription(app, &s.acct, sid).await;
-    assert_eq!(sub["status"], "canceled");
-    assert_eq!(sub["canceled_at"], sub["current_period_end"]);
-    assert_eq!(invoices(app, &s.acct).await.len(), 2);
-    // Canceled is final: cancel and resume are refused, and a new subscription is allowed.
-    let r = app
-        .post(&s.key, &format!("{base}/cancel"), json!({}))
-        .await
-        .expect(409);
-    assert_eq!(
-        (r.error_code(), r.param()),
-        ("subscription_ended", Some("id"))
-    );
-    app.post(&s.key, &format!("{base}/resume"), json!({}))
-        .await
-        .expect(409);
-    subscribe(
-        app,
-        &s.key,
-        &s.acct,
-        json!({ "plan_id": plan, "payment_method": "bank_transfer" }),
-    )
-    .await;
-}
-
-async fn cancel_now_voids_the_open_invoice(app: &TestApp) {
-    let s = shop(app).await;
-    let plan = monthly_plan(app, "team", json!(null)).await;
-    let sid = &paid_by_transfer(app, &s.key, &s.acct, &plan).await;
-    advance(app, "P1M").await;
-    let r = app
-        .post(
-            &app.admin,
-            &format!("/v1/accounts/{}/subscriptions/{sid}/cancel", s.acct),
-            json!({ "reason": "customer asked by phone" }),
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.body["status"], "canceled");
-    let inv = invoices(app, &s.acct).await.pop().unwrap();
-    assert_eq!(
-        (inv["status"].as_str(), inv["status_reason"].as_str()),
-        (Some("void"), Some("subscription canceled"))
-    );
-    let audit = app
-        .get(&app.admin, "/v1/admin/audit-log?action=subscription.cancel")
-        .await
-        .expect(200);
-    assert_eq!(audit.body["data"][0]["reason"], "customer asked by phone");
-    // Nothing is retried or renewed after.
-    let later = advance(app, "P2M").await;
-    assert!(kinds(&later).is_empty(), "{:?}", kinds(&later));
-    let key = app.account_key(&s.acct).await;
-    let e = app
-        .get(&key, &format!("/v1/accounts/{}/entitlements", s.acct))
-        .await
-        .expect(200);
-    assert_eq!(e.body["plans"], json!([]));
 }
 
 async fn a_trial_reminds_then_bills_and_a_free_plan_grants_each_period(app: &TestApp) {

@@ -238,6 +238,8 @@ macro_rules! contract_suite {
                 one_live_subscription_per_account_and_plan,
                 a_period_is_billed_once_with_its_invoice,
                 guarded_invoice_changes_and_free_period_grants,
+            }
+            subscription_claims {
                 claims_are_exclusive_and_released_by_a_change,
                 concurrent_claims_never_share_a_subscription,
             }

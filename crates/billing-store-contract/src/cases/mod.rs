@@ -16,4 +16,5 @@ pub mod payment_changes;
 pub mod payments;
 pub mod plans;
 pub mod refund_flow;
+pub mod subscription_claims;
 pub mod subscriptions;

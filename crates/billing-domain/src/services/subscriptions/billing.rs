@@ -165,3 +165,48 @@ pub(super) fn bill(
         posting: None,
     })
 }
+
+/// The share of `amount` for the unused `remaining` of a period of `length`, rounded half up
+/// at the minor unit (integer arithmetic over microseconds). 0 when nothing remains.
+pub(super) fn prorated(amount: i64, remaining: time::Duration, length: time::Duration) -> i64 {
+    let (rem, len) = (
+        remaining.whole_microseconds().max(0),
+        length.whole_microseconds(),
+    );
+    if len <= 0 || amount <= 0 {
+        return 0;
+    }
+    let rem = rem.min(len);
+    let share = (i128::from(amount) * rem * 2 + len) / (2 * len);
+    i64::try_from(share).unwrap_or(amount)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prorated;
+    use time::Duration;
+
+    #[test]
+    fn proration_rounds_half_up_and_stays_within_the_amount() {
+        let day = Duration::DAY;
+        assert_eq!(prorated(1900, day * 15, day * 30), 950);
+        assert_eq!(prorated(1000, day, day * 3), 333);
+        assert_eq!(prorated(1000, day * 2, day * 3), 667);
+        assert_eq!(
+            prorated(1, Duration::microseconds(1), Duration::microseconds(2)),
+            1,
+            "half up"
+        );
+        assert_eq!(
+            prorated(1900, day * 40, day * 30),
+            1900,
+            "never more than billed"
+        );
+        assert_eq!(prorated(1900, Duration::ZERO, day * 30), 0);
+        assert_eq!(prorated(1900, -day, day * 30), 0);
+        assert_eq!(
+            prorated(i64::MAX, day * 29, day * 30),
+            i64::MAX / 30 * 29 + (i64::MAX % 30) * 29 / 30 + 1
+        );
+    }
+}

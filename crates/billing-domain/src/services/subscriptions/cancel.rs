@@ -6,10 +6,12 @@ use serde_json::json;
 
 use crate::entities::audit::RequestContext;
 use crate::entities::{Invoice, InvoiceStatus, Subscription, SubscriptionStatus};
-use crate::error::{BillingError, BillingResult};
-use crate::ports::{InvoiceChange, SubscriptionChange};
-use crate::types::BoundedText;
+use crate::error::{BillingError, BillingResult, ValidationError};
+use crate::ports::{InvoiceChange, PaymentFilter, SubscriptionChange};
+use crate::services::refunds::{RefundInput, RefundService};
+use crate::types::{BoundedText, PageRequest};
 
+use super::billing::prorated;
 use super::{SubscriptionService, events, scheduled};
 
 /// How to cancel.
@@ -20,8 +22,12 @@ pub struct CancelInput {
     /// `true`: keep it until the current period ends, then cancel (undo with `resume`).
     /// Absent or `false`: cancel now.
     pub at_period_end: Option<bool>,
-    /// Why (kept in the audit log, at most 500 characters).
+    /// Why (kept in the audit log, at most 500 characters; the refund's reason too).
     pub reason: Option<String>,
+    /// Operators only, with a cancel now: `prorated` refunds the unused part of the current
+    /// period's paid invoice through the refund flow (credits clawed back by its rule);
+    /// `none` (the default) refunds nothing.
+    pub refund: Option<String>,
 }
 
 /// `invoice`, when its status is one of `from`, moved to `to` with `reason` (guarded on what
@@ -85,6 +91,23 @@ impl SubscriptionService {
             .transpose()?
             .map(BoundedText::into_inner);
         let at_period_end = input.at_period_end.unwrap_or(false);
+        let refund = match input.refund.as_deref() {
+            None | Some("none") => false,
+            Some("prorated") if at_period_end => {
+                return Err(ValidationError::new(
+                    "refund",
+                    "a prorated refund goes with a cancel now, not at the period end",
+                )
+                .into());
+            }
+            Some("prorated") => {
+                ctx.principal.ensure_admin()?;
+                true
+            }
+            Some(_) => {
+                return Err(ValidationError::new("refund", "must be `prorated` or `none`").into());
+            }
+        };
         let who = if ctx.principal.ensure_admin().is_ok() {
             "operator"
         } else {
@@ -94,60 +117,132 @@ impl SubscriptionService {
             Some(i) => self.deps.repos.invoices.get(i).await?,
             None => None,
         };
-        self.change(&sub.id, |current| {
-            if current.status.is_terminal() {
-                return Err(BillingError::conflict_on(
-                    "id",
-                    "subscription_ended",
-                    format!("subscription {} is {}", current.id, current.status),
-                ));
-            }
-            let now = self.deps.clock.now();
-            let mut next = current.clone();
-            next.updated_at = now;
-            let mut change = SubscriptionChange::of(next.clone(), current);
-            if at_period_end {
-                if current.cancel_at_period_end {
-                    return Ok(None);
+        let canceled = self
+            .change(&sub.id, |current| {
+                if current.status.is_terminal() {
+                    return Err(BillingError::conflict_on(
+                        "id",
+                        "subscription_ended",
+                        format!("subscription {} is {}", current.id, current.status),
+                    ));
                 }
-                next.cancel_at_period_end = true;
-            } else {
-                next.status = current.status.transition(SubscriptionStatus::Canceled)?;
-                next.canceled_at = Some(now);
-                next.cancel_at_period_end = false;
-                next.next_retry_at = None;
-                change.invoice_changes = void_open(
-                    latest
-                        .clone()
-                        .filter(|i| Some(&i.id) == current.latest_invoice_id.as_ref()),
-                    "subscription canceled",
-                    now,
-                );
-                change.events = vec![events::event(
-                    "subscription.canceled",
-                    &next,
-                    json!({ "reason": format!("canceled_by_{who}") }),
-                    now,
-                )];
-            }
-            let next = scheduled(next);
-            change.audit = Some(ctx.audit(
-                now,
+                let now = self.deps.clock.now();
+                let mut next = current.clone();
+                next.updated_at = now;
+                let mut change = SubscriptionChange::of(next.clone(), current);
                 if at_period_end {
-                    "subscription.cancel_at_period_end"
+                    if current.cancel_at_period_end {
+                        return Ok(None);
+                    }
+                    next.cancel_at_period_end = true;
                 } else {
-                    "subscription.cancel"
-                },
-                "subscription",
-                current.id.as_str(),
-                reason.as_deref(),
-                Some(current),
-                Some(&next),
-            ));
-            change.subscription = next;
-            Ok(Some(change))
+                    next.status = current.status.transition(SubscriptionStatus::Canceled)?;
+                    next.canceled_at = Some(now);
+                    next.cancel_at_period_end = false;
+                    next.next_retry_at = None;
+                    change.invoice_changes = void_open(
+                        latest
+                            .clone()
+                            .filter(|i| Some(&i.id) == current.latest_invoice_id.as_ref()),
+                        "subscription canceled",
+                        now,
+                    );
+                    change.events = vec![events::event(
+                        "subscription.canceled",
+                        &next,
+                        json!({ "reason": format!("canceled_by_{who}") }),
+                        now,
+                    )];
+                }
+                let next = scheduled(next);
+                change.audit = Some(ctx.audit(
+                    now,
+                    if at_period_end {
+                        "subscription.cancel_at_period_end"
+                    } else {
+                        "subscription.cancel"
+                    },
+                    "subscription",
+                    current.id.as_str(),
+                    reason.as_deref(),
+                    Some(current),
+                    Some(&next),
+                ));
+                change.subscription = next;
+                Ok(Some(change))
+            })
+            .await?;
+        if refund {
+            self.refund_unused(ctx, &canceled, reason.as_deref())
+                .await?;
+        }
+        Ok(canceled)
+    }
+
+    /// Refunds the unused part of the period `sub` was canceled in, from that period's paid
+    /// invoice's payment. Nothing when the period was not paid (its invoice was voided).
+    async fn refund_unused(
+        &self,
+        ctx: &RequestContext,
+        sub: &Subscription,
+        reason: Option<&str>,
+    ) -> BillingResult<()> {
+        let Some(at) = sub.canceled_at else {
+            return Ok(());
+        };
+        let periods = self.deps.repos.subscriptions.periods(&sub.id).await?;
+        let Some(period) = periods.iter().rev().find(|p| p.start <= at && at < p.end) else {
+            return Ok(());
+        };
+        let Some(invoice) = (match &period.invoice_id {
+            Some(id) => self.deps.repos.invoices.get(id).await?,
+            None => None,
         })
-        .await
+        .filter(|i| i.status == InvoiceStatus::Paid) else {
+            return Ok(());
+        };
+        let amount = prorated(
+            invoice.amount_paid,
+            period.end - at,
+            period.end - period.start,
+        );
+        let filter = PaymentFilter {
+            account_id: Some(invoice.account_id.clone()),
+            from: Some(invoice.created_at),
+            ..PaymentFilter::default()
+        };
+        let payments = self
+            .deps
+            .repos
+            .payments
+            .list(&filter, &PageRequest::first(100))
+            .await?;
+        let Some(payment) = payments
+            .data
+            .into_iter()
+            .find(|p| p.invoice_id == invoice.id && p.refundable() > 0)
+        else {
+            return Ok(());
+        };
+        let amount = amount.min(payment.refundable());
+        if amount == 0 {
+            return Ok(());
+        }
+        let why = reason.map_or_else(
+            || format!("prorated refund: subscription {} canceled", sub.id),
+            |r| format!("prorated refund: {r}"),
+        );
+        RefundService::new(self.deps.clone())
+            .refund(
+                ctx,
+                payment.id.as_str(),
+                RefundInput {
+                    amount: Some(amount),
+                    reason: Some(why.chars().take(500).collect()),
+                },
+            )
+            .await?;
+        Ok(())
     }
 
     /// Undoes a cancel at the period end, before that end.
