@@ -239,6 +239,40 @@ async fn a_declined_renewal_is_retried_and_recovers_on_attempt_three(backend: Ba
             .map(|n| format!("{inv}:attempt:{n}"))
             .collect::<Vec<_>>()
     );
+    // Stripe's own payment_intent.succeeded for that charge arrives too: nothing changes.
+    let third = stripe
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/v1/payment_intents" && r.method.as_str() == "POST")
+        .nth(2)
+        .unwrap();
+    let sent: Vec<(String, String)> = url::form_urlencoded::parse(&third.body)
+        .into_owned()
+        .collect();
+    let pay_id = sent
+        .iter()
+        .find(|(k, _)| k == "metadata[payment_id]")
+        .unwrap()
+        .1
+        .clone();
+    let mut event = crate::gateways::stripe_event("payment_intent.succeeded");
+    event["id"] = json!("evt_renewal_paid");
+    event["data"]["object"]["metadata"] = json!({ "payment_id": pay_id, "invoice_id": inv });
+    event["data"]["object"]["amount_received"] = json!(PLAN_PRICE);
+    let body = serde_json::to_vec(&event).unwrap();
+    let r = crate::gateways::webhook(
+        &app,
+        "stripe",
+        &body,
+        &[("stripe-signature", signed(&app, &body))],
+    )
+    .await
+    .expect(200);
+    assert_ne!(r.body["disposition"], "failed", "{}", r.body);
+    assert_eq!(app.balance(&acct).await.0, 2 * PLAN_CREDITS, "granted once");
+    assert_eq!(subscription(&app, &acct, &sid).await["status"], "active");
     // No further attempt.
     advance(&app, "P15D").await;
     assert_eq!(renewal_charges(&stripe).await.len(), 3);
