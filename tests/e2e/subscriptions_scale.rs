@@ -173,5 +173,46 @@ async fn two_processes_renew_each_period_once(app: &TestApp) {
             .count();
         assert_eq!(of_renewal, 1, "{acct}");
     }
+    // Paid (approved on either server), each period grants once.
+    for acct in &subs {
+        let invs = invoices(app, acct).await;
+        let payments = app
+            .get(
+                &app.admin,
+                &format!("/v1/admin/payments?account_id={acct}&limit=100"),
+            )
+            .await
+            .expect(200);
+        let renewal = payments.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["invoice_id"] == invs[1]["id"])
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (a, b) = tokio::join!(
+            app.client
+                .post(format!("{}/v1/admin/payments/{renewal}/approve", app.url))
+                .bearer_auth(&app.admin)
+                .json(&json!({}))
+                .send(),
+            app.client
+                .post(format!("{other_url}/v1/admin/payments/{renewal}/approve"))
+                .bearer_auth(&app.admin)
+                .json(&json!({}))
+                .send(),
+        );
+        let ok = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+        assert!(ok.contains(&200), "{ok:?}");
+        assert_eq!(
+            crate::shop::entries(app, acct, "subscription_grant")
+                .await
+                .len(),
+            2,
+            "{acct}: one grant per period"
+        );
+    }
     other.stop().await;
 }

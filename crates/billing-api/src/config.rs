@@ -15,6 +15,7 @@
 //! | `invoice_prefix`              | `BILLING_INVOICE_PREFIX`         | `INV` (numbers read `INV-2026-000001`) |
 //! | `manual_payment_expiry_days`  | `BILLING_MANUAL_PAYMENT_EXPIRY_DAYS` | `7`                        |
 //! | `invoice_due_days`            | `BILLING_INVOICE_DUE_DAYS`       | `14`                          |
+//! | `subscription_due_days`       | `BILLING_SUBSCRIPTION_DUE_DAYS`  | `7` (a sent renewal invoice; never past the period end) |
 //! | `max_proof_bytes`             | `BILLING_MAX_PROOF_BYTES`        | `5242880` (5 MiB)             |
 //! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
 //! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
@@ -86,6 +87,7 @@ struct FileConfig {
     invoice_prefix: Option<String>,
     manual_payment_expiry_days: Option<i64>,
     invoice_due_days: Option<i64>,
+    subscription_due_days: Option<i64>,
     max_proof_bytes: Option<usize>,
 }
 
@@ -229,6 +231,13 @@ fn payment_env(
             "must be a whole number of days",
         )?;
     }
+    if let Some(v) = env("BILLING_SUBSCRIPTION_DUE_DAYS") {
+        p.subscription_due_days = parse_env(
+            "BILLING_SUBSCRIPTION_DUE_DAYS",
+            v,
+            "must be a whole number of days",
+        )?;
+    }
     if let Some(v) = env("BILLING_MAX_PROOF_BYTES") {
         p.max_proof_bytes = parse_env("BILLING_MAX_PROOF_BYTES", v, "must be a number of bytes")?;
     }
@@ -266,6 +275,13 @@ fn check_payments(p: &PaymentSettings) -> Result<(), ConfigError> {
             "invoice_due_days",
             p.invoice_due_days.to_string(),
             "must be 0 to 365 days",
+        ));
+    }
+    if !(0..=60).contains(&p.subscription_due_days) {
+        return Err(bad(
+            "subscription_due_days",
+            p.subscription_due_days.to_string(),
+            "must be 0 to 60 days",
         ));
     }
     if !(1024..=64 * 1024 * 1024).contains(&p.max_proof_bytes) {
@@ -345,6 +361,9 @@ impl Config {
         }
         if let Some(v) = f.invoice_due_days {
             c.payments.invoice_due_days = v;
+        }
+        if let Some(v) = f.subscription_due_days {
+            c.payments.subscription_due_days = v;
         }
         if let Some(v) = f.max_proof_bytes {
             c.payments.max_proof_bytes = v;

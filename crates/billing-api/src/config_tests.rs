@@ -50,11 +50,12 @@ fn payment_settings_from_file_and_env() {
     assert_eq!(c.payments, PaymentSettings::default());
     assert_eq!(c.payments.invoice_prefix, "INV");
     assert_eq!(c.payments.max_proof_bytes, 5 * 1024 * 1024);
-    let file = "invoice_prefix = \"BILL\"\ninvoice_due_days = 30\nmax_proof_bytes = 2048\n";
+    let file = "invoice_prefix = \"BILL\"\ninvoice_due_days = 30\nsubscription_due_days = 3\nmax_proof_bytes = 2048\n";
     let env = |k: &str| (k == "BILLING_MANUAL_PAYMENT_EXPIRY_DAYS").then(|| "3".to_owned());
     let c = Config::from_sources(Some(file), "f.toml", env).expect("config");
     assert_eq!(c.payments.invoice_prefix, "BILL");
     assert_eq!(c.payments.invoice_due_days, 30);
+    assert_eq!(c.payments.subscription_due_days, 3);
     assert_eq!(c.payments.max_proof_bytes, 2048);
     assert_eq!(c.payments.manual_payment_expiry_days, 3);
 }
