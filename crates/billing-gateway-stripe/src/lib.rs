@@ -42,8 +42,9 @@ use crate::client::Api;
 use crate::events::{META_PAYMENT_ID, META_REFUND_ID};
 
 /// How far Stripe's search may trail its writes ("less than a minute" under normal
-/// operation), with a margin: a payment younger than this is not concluded on from a search.
-pub const SEARCH_LAG: time::Duration = time::Duration::minutes(10);
+/// operation; longer during an incident), with a wide margin: a payment younger than this is
+/// not concluded on from a search.
+pub const SEARCH_LAG: time::Duration = time::Duration::hours(1);
 
 /// The Stripe gateway.
 #[derive(Clone)]

@@ -132,6 +132,10 @@ pub fn due_action(
     }
     match sub.status {
         Incomplete => Some(DueAction::ExpireIncomplete),
+        // Canceled at the trial's end: never billed.
+        Trialing if sub.trial_end.is_none_or(|t| t <= now) && sub.cancel_at_period_end => {
+            Some(DueAction::CancelAtPeriodEnd)
+        }
         Trialing if sub.trial_end.is_none_or(|t| t <= now) => Some(DueAction::EndTrial {
             charge: sub.interval.period(sub.anchor, 0)?.1 > now,
         }),
@@ -150,7 +154,11 @@ pub fn due_action(
                 && sub.next_retry_at.is_none()
                 && dunning.final_action == FinalAction::LeavePastDue =>
         {
-            renew(sub, now)
+            if sub.cancel_at_period_end {
+                Some(DueAction::CancelAtPeriodEnd)
+            } else {
+                renew(sub, now)
+            }
         }
         // A period end reached while past due ends the dunning first, so two open renewal
         // invoices never coexist.

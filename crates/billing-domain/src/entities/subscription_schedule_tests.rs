@@ -276,6 +276,12 @@ fn a_trial_shorter_than_the_notice_is_reminded_at_once_and_a_collection_attempt_
         due_action(&a, &dunning, a.current_period_end),
         Some(DueAction::Retry { attempt: 1 })
     );
+    // A cancel at the period end wins over ending a trial.
+    t.cancel_at_period_end = true;
+    assert_eq!(
+        due_action(&t, &dunning, anchor + Duration::days(1)),
+        Some(DueAction::CancelAtPeriodEnd)
+    );
     assert!(super::stops_retries("authentication_required"));
     assert!(!super::stops_retries("insufficient_funds"));
 }

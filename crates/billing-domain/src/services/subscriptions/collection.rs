@@ -94,7 +94,15 @@ impl SubscriptionService {
             .clone()
             .filter(|_| sub.collection_method == CollectionMethod::ChargeAutomatically);
         let Some(card) = card else {
-            // A sent invoice: its due date (attempt 1) or a reminder passed unpaid.
+            // A sent invoice: its due date (attempt 1) or a reminder passed unpaid. The hold
+            // makes this process the one that sends it (another one deciding on the same
+            // version is stale).
+            if !self
+                .hold(&sub, sub.attempt_count, now + ATTEMPT_HOLD)
+                .await?
+            {
+                return Ok(());
+            }
             let link = self.issue(&sub, invoice.clone()).await?;
             return self
                 .failed(
@@ -108,7 +116,27 @@ impl SubscriptionService {
                 )
                 .await;
         };
-        if self.open_payment(&invoice).await?.is_some() {
+        if let Some(open) = self.open_payment(&invoice).await? {
+            // An attempt recorded but never sent or answered (a crash in between): the
+            // janitor asks the gateway about it from now on.
+            if open.status == PaymentStatus::Pending
+                && open.gateway_reference.is_none()
+                && open.gateway_payment_id.is_none()
+                && open.created_at + ATTEMPT_HOLD <= now
+            {
+                let mut next = open.clone();
+                transition(
+                    &mut next,
+                    PaymentStatus::Unknown,
+                    "system",
+                    Some("the attempt's answer never arrived".into()),
+                    now,
+                )?;
+                self.deps
+                    .flow
+                    .apply_payment_change(&PaymentChange::payment_only(next, &open))
+                    .await?;
+            }
             // An earlier attempt's outcome is still coming (webhook, janitor): wait for it.
             self.hold(&sub, sub.attempt_count, now + ATTEMPT_HOLD)
                 .await?;
@@ -154,7 +182,27 @@ impl SubscriptionService {
                 return self.hold_latest(&sub, attempt).await;
             }
             Err(GatewayError::Declined { code, message }) => (message, code),
-            Err(e) => (e.to_string(), "no_payment_method".to_owned()),
+            // No gateway, or its credentials are wrong: nothing was charged.
+            Err(e @ GatewayError::Misconfigured(_)) => {
+                (e.to_string(), "no_payment_method".to_owned())
+            }
+            // An answer we could not read may hide a charge: like a lost answer, the janitor
+            // asks the gateway before anything else is attempted.
+            Err(e) => {
+                let mut next = payment.clone();
+                transition(
+                    &mut next,
+                    PaymentStatus::Unknown,
+                    "gateway",
+                    Some(e.to_string()),
+                    now,
+                )?;
+                self.deps
+                    .flow
+                    .apply_payment_change(&PaymentChange::payment_only(next, &payment))
+                    .await?;
+                return self.hold_latest(&sub, attempt).await;
+            }
         };
         let failed = GatewayOutcome::Failed {
             reason: reason.clone(),
@@ -203,9 +251,19 @@ impl SubscriptionService {
             NextAction::RedirectToUrl { url } => Some(url.clone()),
             _ => None,
         });
+        // Paid meanwhile (the pay link, an approval): this failure is moot.
+        let fresh = self.deps.repos.invoices.get(&invoice.id).await?;
+        if fresh.is_none_or(|i| i.status != InvoiceStatus::Pending) {
+            return Ok(());
+        }
         self.change(&sub.id, |current| {
             if current.latest_invoice_id.as_ref() != Some(&invoice.id)
-                || current.status.is_terminal()
+                || !matches!(
+                    current.status,
+                    SubscriptionStatus::Active
+                        | SubscriptionStatus::PastDue
+                        | SubscriptionStatus::Trialing
+                )
             {
                 return Ok(None);
             }

@@ -42,13 +42,15 @@ impl SubscriptionService {
                 .subscriptions
                 .claim_due(now, now + CLAIM, 50)
                 .await?;
+            if claimed.is_empty() {
+                return Ok(run);
+            }
+            // One that failed earlier in this run and was claimed again (its claim ran out
+            // under a moved clock) waits for the next run; the others go on.
             let fresh: Vec<_> = claimed
                 .into_iter()
                 .filter(|s| !failed.contains(&s.id))
                 .collect();
-            if fresh.is_empty() {
-                return Ok(run);
-            }
             for sub in fresh {
                 match self.process(&sub).await {
                     Ok(n) => run.steps += n,
@@ -272,6 +274,9 @@ impl SubscriptionService {
         change.period = Some(b.period);
         change.invoice = b.invoice;
         change.posting = b.posting;
+        // Two open renewal invoices never coexist: one still open (left past due, or an
+        // attempt that ran past the period end) is written off; it can still be paid.
+        change.invoice_changes = written_off(self.latest_invoice(&sub).await?, now);
         let SubscriptionChangeOutcome::Applied {
             subscription,
             invoice,
