@@ -7,9 +7,9 @@ use serde_json::json;
 use crate::entities::audit::RequestContext;
 use crate::entities::{Invoice, InvoiceStatus, Subscription, SubscriptionStatus};
 use crate::error::{BillingError, BillingResult, ValidationError};
-use crate::ports::{InvoiceChange, PaymentFilter, SubscriptionChange};
+use crate::ports::{InvoiceChange, SubscriptionChange};
 use crate::services::refunds::{RefundInput, RefundService};
-use crate::types::{BoundedText, PageRequest};
+use crate::types::BoundedText;
 
 use super::billing::prorated;
 use super::{SubscriptionService, events, scheduled};
@@ -206,21 +206,11 @@ impl SubscriptionService {
             period.end - at,
             period.end - period.start,
         );
-        let filter = PaymentFilter {
-            account_id: Some(invoice.account_id.clone()),
-            from: Some(invoice.created_at),
-            ..PaymentFilter::default()
-        };
-        let payments = self
-            .deps
-            .repos
-            .payments
-            .list(&filter, &PageRequest::first(100))
-            .await?;
-        let Some(payment) = payments
-            .data
+        let Some(payment) = self
+            .payments_of(&invoice)
+            .await?
             .into_iter()
-            .find(|p| p.invoice_id == invoice.id && p.refundable() > 0)
+            .find(|p| p.refundable() > 0)
         else {
             return Ok(());
         };

@@ -124,17 +124,7 @@ impl SubscriptionService {
                 && open.gateway_payment_id.is_none()
                 && open.created_at + ATTEMPT_HOLD <= now
             {
-                let mut next = open.clone();
-                transition(
-                    &mut next,
-                    PaymentStatus::Unknown,
-                    "system",
-                    Some("the attempt's answer never arrived".into()),
-                    now,
-                )?;
-                self.deps
-                    .flow
-                    .apply_payment_change(&PaymentChange::payment_only(next, &open))
+                self.mark_unknown(&open, "system", "the attempt's answer never arrived")
                     .await?;
             }
             // An earlier attempt's outcome is still coming (webhook, janitor): wait for it.
@@ -170,12 +160,7 @@ impl SubscriptionService {
                 return Ok(());
             }
             Err(GatewayError::Uncertain(m)) => {
-                let mut next = payment.clone();
-                transition(&mut next, PaymentStatus::Unknown, "gateway", Some(m), now)?;
-                self.deps
-                    .flow
-                    .apply_payment_change(&PaymentChange::payment_only(next, &payment))
-                    .await?;
+                self.mark_unknown(&payment, "gateway", &m).await?;
                 // The janitor asks Stripe (by our payment id) what became of it; until that
                 // payment is settled no further attempt is made (see `open_payment` above),
                 // so an answer lost on the way never turns into a second charge.
@@ -189,17 +174,7 @@ impl SubscriptionService {
             // An answer we could not read may hide a charge: like a lost answer, the janitor
             // asks the gateway before anything else is attempted.
             Err(e) => {
-                let mut next = payment.clone();
-                transition(
-                    &mut next,
-                    PaymentStatus::Unknown,
-                    "gateway",
-                    Some(e.to_string()),
-                    now,
-                )?;
-                self.deps
-                    .flow
-                    .apply_payment_change(&PaymentChange::payment_only(next, &payment))
+                self.mark_unknown(&payment, "gateway", &e.to_string())
                     .await?;
                 return self.hold_latest(&sub, attempt).await;
             }
@@ -340,6 +315,29 @@ impl SubscriptionService {
         Ok(())
     }
 
+    /// Leaves `payment`'s outcome to the janitor, which asks the gateway about it.
+    async fn mark_unknown(
+        &self,
+        payment: &crate::entities::Payment,
+        actor: &str,
+        why: &str,
+    ) -> BillingResult<()> {
+        let mut next = payment.clone();
+        let now = self.deps.clock.now();
+        transition(
+            &mut next,
+            PaymentStatus::Unknown,
+            actor,
+            Some(why.to_owned()),
+            now,
+        )?;
+        self.deps
+            .flow
+            .apply_payment_change(&PaymentChange::payment_only(next, payment))
+            .await?;
+        Ok(())
+    }
+
     /// The invoice's payment still waiting for an outcome, if any.
     async fn open_payment(
         &self,
@@ -348,6 +346,21 @@ impl SubscriptionService {
         if invoice.status != InvoiceStatus::Pending {
             return Ok(None);
         }
+        Ok(self.payments_of(invoice).await?.into_iter().find(|p| {
+            is_open(p.status)
+                || matches!(
+                    p.status,
+                    PaymentStatus::AwaitingTransfer | PaymentStatus::PendingApproval
+                )
+        }))
+    }
+
+    /// The payments of `invoice`: the account's payments since it was created (the newest
+    /// 100), filtered to it.
+    pub(super) async fn payments_of(
+        &self,
+        invoice: &Invoice,
+    ) -> BillingResult<Vec<crate::entities::Payment>> {
         let filter = PaymentFilter {
             account_id: Some(invoice.account_id.clone()),
             from: Some(invoice.created_at),
@@ -359,14 +372,11 @@ impl SubscriptionService {
             .payments
             .list(&filter, &PageRequest::first(100))
             .await?;
-        Ok(page.data.into_iter().find(|p| {
-            p.invoice_id == invoice.id
-                && (is_open(p.status)
-                    || matches!(
-                        p.status,
-                        PaymentStatus::AwaitingTransfer | PaymentStatus::PendingApproval
-                    ))
-        }))
+        Ok(page
+            .data
+            .into_iter()
+            .filter(|p| p.invoice_id == invoice.id)
+            .collect())
     }
 
     pub(super) async fn account(
