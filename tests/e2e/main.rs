@@ -40,3 +40,4 @@ mod subscriptions_manual;
 mod subscriptions_paypal;
 mod subscriptions_scale;
 mod subscriptions_stripe;
+mod subscriptions_trials;

@@ -131,6 +131,16 @@ async fn a_trial_reminds_then_bills_and_a_free_plan_grants_each_period(app: &Tes
         json!(["api_access", "seats:5"]),
         "a trial is entitled"
     );
+    // A bank transfer keeps no card: its invoice is sent when the trial ends.
+    let refused = app
+        .post(
+            &key,
+            &format!("/v1/accounts/{}/subscriptions/{sid}/payment-method", s.acct),
+            json!({}),
+        )
+        .await
+        .expect(409);
+    assert_eq!(refused.error_code(), "setup_unsupported");
     let notice = advance(app, "P7D").await;
     assert_eq!(
         kinds(&notice),

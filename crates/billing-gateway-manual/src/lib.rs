@@ -35,6 +35,7 @@ impl PaymentGateway for ManualGateway {
             partial_refunds: true,
             needs_capture: false,
             needs_approval: true,
+            setup_sessions: false,
         }
     }
 

@@ -113,6 +113,7 @@ impl PaymentGateway for PayPalGateway {
             partial_refunds: true,
             needs_capture: true,
             needs_approval: false,
+            setup_sessions: false,
         }
     }
 

@@ -16,9 +16,11 @@ pub const META_PAYMENT_ID: &str = "payment_id";
 pub const META_INVOICE_ID: &str = "invoice_id";
 /// Metadata key carrying our refund id (Refund).
 pub const META_REFUND_ID: &str = "refund_id";
+/// Metadata key carrying our subscription id (setup session and its SetupIntent).
+pub const META_SUBSCRIPTION_ID: &str = "subscription_id";
 
 /// Event types the adapter translates; every other verified event has no effect.
-pub const HANDLED_EVENTS: [&str; 8] = [
+pub const HANDLED_EVENTS: [&str; 9] = [
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed",
@@ -27,6 +29,7 @@ pub const HANDLED_EVENTS: [&str; 8] = [
     "charge.refunded",
     "refund.updated",
     "payment_method.detached",
+    "setup_intent.succeeded",
 ];
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -79,6 +82,16 @@ fn session_effect(session: &Value, event_type: &str) -> WebhookEffect {
         gateway_reference: text(session, "id"),
         outcome,
     }
+}
+
+/// A setup session or SetupIntent for one of our subscriptions: the card, when the object
+/// carries it (a session names only its SetupIntent; the domain then reads the card back).
+fn setup_effect(object: &Value, card: Option<String>) -> Option<WebhookEffect> {
+    Some(WebhookEffect::PaymentMethodSaved {
+        subscription_id: meta(object, META_SUBSCRIPTION_ID)?,
+        gateway_payment_method: card,
+        customer: id_of(object, "customer"),
+    })
 }
 
 fn payment_intent_effect(pi: &Value, succeeded: bool) -> WebhookEffect {
@@ -150,6 +163,13 @@ pub fn translate(body: &[u8]) -> Result<VerifiedWebhook, GatewayError> {
         .and_then(|d| d.get("object"))
         .ok_or_else(|| GatewayError::InvalidWebhook("event has no data.object".to_owned()))?;
     let effect = match event_type.as_str() {
+        // A setup session pays nothing: it is about the card, not a payment.
+        "checkout.session.completed"
+            if object.get("mode").and_then(Value::as_str) == Some("setup") =>
+        {
+            setup_effect(object, None)
+        }
+        "setup_intent.succeeded" => setup_effect(object, id_of(object, "payment_method")),
         "checkout.session.completed"
         | "checkout.session.async_payment_succeeded"
         | "checkout.session.async_payment_failed" => Some(session_effect(object, &event_type)),
@@ -252,6 +272,42 @@ mod tests {
         assert!(
             matches!(w.effect, Some(WebhookEffect::RefundOutcome { gateway_refund_id: Some(ref id), succeeded: true, .. }) if id == "re_new")
         );
+    }
+
+    #[test]
+    fn a_setup_session_or_intent_keeps_a_card_for_its_subscription() {
+        let w = run(
+            json!({"id": "evt_s", "type": "checkout.session.completed", "data": {"object": {
+            "id": "cs_setup", "mode": "setup", "customer": "cus_1", "setup_intent": "seti_1",
+            "metadata": {"subscription_id": "sub_x"}}}}),
+        );
+        assert_eq!(
+            w.effect,
+            Some(WebhookEffect::PaymentMethodSaved {
+                subscription_id: "sub_x".into(),
+                gateway_payment_method: None,
+                customer: Some("cus_1".into()),
+            })
+        );
+        let w = run(
+            json!({"id": "evt_i", "type": "setup_intent.succeeded", "data": {"object": {
+            "id": "seti_1", "customer": "cus_1", "payment_method": "pm_card_visa",
+            "metadata": {"subscription_id": "sub_x"}}}}),
+        );
+        assert_eq!(
+            w.effect,
+            Some(WebhookEffect::PaymentMethodSaved {
+                subscription_id: "sub_x".into(),
+                gateway_payment_method: Some("pm_card_visa".into()),
+                customer: Some("cus_1".into()),
+            })
+        );
+        // Someone else's SetupIntent (no subscription of ours): nothing to do.
+        let w = run(
+            json!({"id": "evt_o", "type": "setup_intent.succeeded", "data": {"object": {
+            "id": "seti_2", "payment_method": "pm_other"}}}),
+        );
+        assert_eq!(w.effect, None);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //!   payment id) and answers with its URL as the next action.
 //! - **fetch_status** / **capture**: re-read the session and its PaymentIntent.
 //! - **refund**: the Refund API by PaymentIntent, keyed by our refund id; settles by webhook.
+//! - **charge_saved**: a subscription renewal, an off-session PaymentIntent on the kept card.
+//! - **start_setup** / **saved_for_subscription**: a Checkout Session in `setup` mode keeps a
+//!   card without a charge (a trial), and the card is read back from the customer's
+//!   completed setup sessions when no webhook said it.
 //! - **verify_webhook**: `Stripe-Signature` checked over the raw body with every configured
 //!   secret and a 300 s tolerance against the injected [`Clock`], then the event is mapped to
 //!   a [`WebhookEffect`](billing_domain::ports::gateway::WebhookEffect).
@@ -19,18 +23,20 @@ mod client;
 pub mod config;
 pub mod events;
 mod off_session;
+mod setup;
 pub mod signature;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use billing_domain::entities::{Payment, PaymentMethodKind};
+use billing_domain::entities::{Account, Payment, PaymentMethodKind};
 use billing_domain::ports::gateway::{
     GatewayCapabilities, GatewayError, GatewayOutcome, GatewayRefund, GatewayRefundRequest,
-    NextAction, OffSessionCharge, PaymentGateway, StartPayment, StartedPayment, VerifiedWebhook,
+    NextAction, OffSessionCharge, PaymentGateway, StartPayment, StartSetup, StartedPayment,
+    StartedSetup, VerifiedWebhook,
 };
 use billing_domain::ports::{Clock, SystemClock};
-use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+use stripe_checkout::checkout_session::{ListCheckoutSession, RetrieveCheckoutSession};
 use stripe_core::payment_intent::{RetrievePaymentIntent, SearchPaymentIntent};
 use stripe_core::refund::CreateRefund;
 
@@ -120,6 +126,24 @@ impl StripeGateway {
         }
     }
 
+    /// The account's customer, created once (keyed by our account id) when missing; `true`
+    /// when it was created now and must be stored on the account.
+    async fn customer_for(&self, account: &Account) -> Result<(String, bool), GatewayError> {
+        if let Some(existing) = account
+            .stripe_customer_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+        {
+            return Ok((existing.to_owned(), false));
+        }
+        let req = checkout::customer_request(account);
+        let customer = self
+            .api
+            .send("create customer", &req, Some(&customer_key(account)))
+            .await?;
+        Ok((customer.id.to_string(), true))
+    }
+
     async fn intent(&self, id: &str) -> Result<stripe_shared::PaymentIntent, GatewayError> {
         self.api
             .send(
@@ -142,30 +166,12 @@ impl PaymentGateway for StripeGateway {
             partial_refunds: true,
             needs_capture: false,
             needs_approval: false,
+            setup_sessions: true,
         }
     }
 
     async fn start(&self, request: &StartPayment) -> Result<StartedPayment, GatewayError> {
-        let (customer, created) = match request
-            .account
-            .stripe_customer_id
-            .as_deref()
-            .filter(|c| !c.is_empty())
-        {
-            Some(existing) => (existing.to_owned(), false),
-            None => {
-                let req = checkout::customer_request(&request.account);
-                let customer = self
-                    .api
-                    .send(
-                        "create customer",
-                        &req,
-                        Some(&customer_key(&request.account)),
-                    )
-                    .await?;
-                (customer.id.to_string(), true)
-            }
-        };
+        let (customer, created) = self.customer_for(&request.account).await?;
         let req = checkout::session_request(&self.config, request, &customer);
         let session = self
             .api
@@ -270,6 +276,44 @@ impl PaymentGateway for StripeGateway {
             )
             .await?;
         off_session::outcome(&intent)
+    }
+
+    async fn start_setup(&self, request: &StartSetup) -> Result<StartedSetup, GatewayError> {
+        let (customer, created) = self.customer_for(&request.account).await?;
+        let req = setup::session_request(&self.config, request, &customer);
+        let session = self
+            .api
+            .send("create setup session", &req, Some(&request.idempotency_key))
+            .await?;
+        let url = session.url.clone().ok_or_else(|| {
+            GatewayError::Other(format!("Checkout Session {} has no URL", session.id))
+        })?;
+        Ok(StartedSetup {
+            gateway_reference: Some(session.id.to_string()),
+            next_action: NextAction::RedirectToUrl { url },
+            customer_id: created.then_some(customer),
+        })
+    }
+
+    async fn saved_for_subscription(
+        &self,
+        account: &Account,
+        subscription_id: &str,
+    ) -> Result<Option<String>, GatewayError> {
+        let Some(customer) = account
+            .stripe_customer_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+        else {
+            return Ok(None);
+        };
+        // The customer's newest sessions; a setup is made shortly before it is looked for.
+        let req = ListCheckoutSession::new()
+            .customer(customer)
+            .limit(100)
+            .expand(vec!["data.setup_intent".to_owned()]);
+        let sessions = self.api.send("list checkout sessions", &req, None).await?;
+        Ok(setup::saved_card(&sessions.data, subscription_id))
     }
 
     async fn saved_payment_method(

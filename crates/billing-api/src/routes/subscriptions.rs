@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, get, post};
 use billing_domain::entities::{Subscription, SubscriptionStatus};
 use billing_domain::ports::SubscriptionFilter;
 use billing_domain::services::subscriptions::{
-    CancelInput, CreateSubscriptionInput, Entitlements, SubscriptionCreated, SubscriptionDetail,
+    CancelInput, CreateSubscriptionInput, Entitlements, PaymentMethodSetup, SubscriptionCreated,
+    SubscriptionDetail,
 };
 use billing_domain::types::PlanId;
 use serde::Deserialize;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_one)
         .service(cancel)
         .service(resume)
+        .service(setup_payment_method)
         .service(entitlements)
         .service(admin_list);
 }
@@ -187,6 +189,33 @@ async fn resume(state: Data<AppState>, auth: Auth, ids: Path<(String, String)>) 
         .await
         .map_err(path_ids(&["id", "subscription_id"]))?;
     Ok(HttpResponse::Ok().json(sub))
+}
+
+/// Open a Stripe Checkout session (`mode=setup`) where the payer gives a card for the
+/// subscription without paying now: for a trial, to resume a `paused` subscription, or to
+/// replace the card of a live one. The card is kept when Stripe reports it
+/// (`setup_intent.succeeded` or `checkout.session.completed`); a paused subscription then
+/// restarts and a past-due one is charged again at once. 409 `setup_unsupported` for a
+/// subscription paid by bank transfer, wallet or PayPal, `invalid_state` for an ended or
+/// incomplete one.
+#[utoipa::path(tag = "subscriptions",
+    params(("id" = String, Path, description = "Account id"), ("sid" = String, Path, description = "Subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    security(("bearer" = [])), responses((status = 200, body = PaymentMethodSetup), PostErrors))]
+#[post("/v1/accounts/{id}/subscriptions/{sid}/payment-method")]
+async fn setup_payment_method(
+    state: Data<AppState>,
+    auth: Auth,
+    ids: Path<(String, String)>,
+) -> HandlerResult {
+    let (id, sid) = ids.into_inner();
+    let setup = state
+        .payments
+        .subscriptions
+        .setup_payment_method(auth.ctx(), &id, &sid)
+        .await
+        .map_err(path_ids(&["id", "subscription_id"]))?;
+    Ok(HttpResponse::Ok().json(setup))
 }
 
 /// What the account may use now: the plans whose subscription is trialing, active or past due

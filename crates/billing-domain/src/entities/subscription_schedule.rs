@@ -10,7 +10,8 @@
 //! | `trialing` | 3 days before the trial end, then the trial end | record `trial_will_end`; then end the trial: bill the first period |
 //! | `active` | a collection attempt (`next_retry_at`), else the current period end | collect; at the period end cancel if flagged, else renew the next period |
 //! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action; once `leave_past_due` was applied, renew at the period end |
-//! | `unpaid`, `paused`, terminal | never | — (a payment or a new payment method wakes them) |
+//! | `paused` | once a payment method is kept (at its `updated_at`) | resume: a new anchor now, bill and charge the first period |
+//! | `unpaid`, `paused` without a payment method, terminal | never | — (a payment or a new payment method wakes them) |
 //!
 //! After downtime an `active` subscription may be several periods behind: each call returns
 //! the next missed period, oldest first, and only the period that contains `now` is charged
@@ -93,6 +94,9 @@ pub enum DueAction {
     },
     /// Retries are exhausted, or the period ended while still past due: apply the policy.
     Final(FinalAction),
+    /// A paused subscription was given a payment method: it restarts now (a new anchor) and
+    /// its first period is billed and charged.
+    Resume,
 }
 
 /// The instant the scheduler must look at `sub` next, or `None` when only an outside event
@@ -113,7 +117,9 @@ pub fn next_action_at(sub: &Subscription) -> Option<OffsetDateTime> {
             Some(r) if r < sub.current_period_end => r,
             _ => sub.current_period_end,
         }),
-        Unpaid | Paused | Canceled | IncompleteExpired => None,
+        // Woken by a kept payment method (stored with the change, so `updated_at` is then).
+        Paused => sub.gateway_payment_method.as_ref().map(|_| sub.updated_at),
+        Unpaid | Canceled | IncompleteExpired => None,
     }
 }
 
@@ -171,7 +177,8 @@ pub fn due_action(
                 Some(DueAction::Retry { attempt })
             }
         }
-        Unpaid | Paused | Canceled | IncompleteExpired => None,
+        Paused => Some(DueAction::Resume),
+        Unpaid | Canceled | IncompleteExpired => None,
     }
 }
 

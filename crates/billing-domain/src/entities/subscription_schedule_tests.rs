@@ -301,6 +301,21 @@ fn unpaid_paused_and_terminal_subscriptions_wait_for_an_outside_event() {
 }
 
 #[test]
+fn a_paused_subscription_resumes_once_a_payment_method_is_kept() {
+    let anchor = datetime!(2027-01-01 00:00:00 UTC);
+    let mut s = monthly_from(anchor, SubscriptionStatus::Paused);
+    s.payment_method = PaymentMethodKind::Stripe;
+    s.collection_method = CollectionMethod::ChargeAutomatically;
+    let kept = anchor + Duration::days(40);
+    s.gateway_payment_method = Some("pm_card_visa".into());
+    s.updated_at = kept;
+    assert_eq!(next_action_at(&s), Some(kept));
+    let dunning = DunningPolicy::default();
+    assert_eq!(due_action(&s, &dunning, kept - Duration::seconds(1)), None);
+    assert_eq!(due_action(&s, &dunning, kept), Some(DueAction::Resume));
+}
+
+#[test]
 fn a_retry_in_flight_is_not_issued_twice() {
     let anchor = datetime!(2027-01-01 00:00:00 UTC);
     let dunning = DunningPolicy::default();

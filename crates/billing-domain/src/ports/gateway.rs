@@ -4,7 +4,7 @@
 
 pub use crate::entities::NextAction;
 use crate::entities::{Account, Invoice, Payment, PaymentMethodConfig, PaymentMethodKind};
-use crate::types::RefundId;
+use crate::types::{Currency, RefundId, SubscriptionId};
 
 /// Why a gateway call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +63,31 @@ pub struct OffSessionCharge {
     pub payment_method: String,
     /// One key per invoice and attempt: a retried call never charges twice.
     pub idempotency_key: String,
+}
+
+/// A request to keep a payment method without charging it (a trial's card, or a new card for
+/// a subscription): Stripe Checkout in `setup` mode.
+#[derive(Debug, Clone)]
+pub struct StartSetup {
+    /// The subscription the payment method is for (echoed back by the gateway).
+    pub subscription_id: SubscriptionId,
+    /// The payer (its gateway customer is created once when missing).
+    pub account: Account,
+    /// The subscription's currency (Stripe offers the methods that accept it).
+    pub currency: Currency,
+    /// One key per request: a retried call opens no second session.
+    pub idempotency_key: String,
+}
+
+/// What starting a setup produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedSetup {
+    /// The gateway object (Checkout Session).
+    pub gateway_reference: Option<String>,
+    /// Where the payer goes to give the payment method.
+    pub next_action: NextAction,
+    /// A customer the gateway created for the account, to be stored on the account.
+    pub customer_id: Option<String>,
 }
 
 /// What starting a payment produced.
@@ -172,6 +197,17 @@ pub enum WebhookEffect {
         /// The refunded amount in minor units, when the event says.
         amount: Option<i64>,
     },
+    /// The payer gave a payment method for a subscription (Stripe's setup session completed,
+    /// or its SetupIntent succeeded). When the event does not carry the method itself the
+    /// domain asks [`PaymentGateway::saved_for_subscription`].
+    PaymentMethodSaved {
+        /// Our subscription id, echoed in the gateway object's metadata.
+        subscription_id: String,
+        /// The gateway's id of the method (`pm_…`), when the event carries it.
+        gateway_payment_method: Option<String>,
+        /// The gateway customer it belongs to, when the event says.
+        customer: Option<String>,
+    },
     /// A saved payment method can no longer be charged (Stripe `payment_method.detached`,
     /// PayPal's vault token deleted): subscriptions using it fall back to sent invoices.
     PaymentMethodRemoved {
@@ -189,6 +225,9 @@ pub struct GatewayCapabilities {
     pub needs_capture: bool,
     /// Needs an operator's approval (manual methods).
     pub needs_approval: bool,
+    /// Opens a session where the payer gives a payment method without paying
+    /// ([`PaymentGateway::start_setup`]; Stripe Checkout `mode=setup`).
+    pub setup_sessions: bool,
 }
 
 /// One payment gateway.
@@ -224,6 +263,25 @@ pub trait PaymentGateway: Send + Sync {
         Err(GatewayError::Misconfigured(
             "this gateway cannot charge a saved payment method".to_owned(),
         ))
+    }
+    /// Opens a session where the payer gives a payment method for later off-session charges,
+    /// without paying now (Stripe Checkout `mode=setup`).
+    async fn start_setup(&self, request: &StartSetup) -> Result<StartedSetup, GatewayError> {
+        let _ = request;
+        Err(GatewayError::Misconfigured(
+            "this gateway cannot keep a payment method without a payment".to_owned(),
+        ))
+    }
+    /// The newest payment method the payer gave for `subscription_id` through
+    /// [`Self::start_setup`], read back from the gateway (a lost webhook, or an event that
+    /// does not carry it). `None` when none was given.
+    async fn saved_for_subscription(
+        &self,
+        account: &Account,
+        subscription_id: &str,
+    ) -> Result<Option<String>, GatewayError> {
+        let _ = (account, subscription_id);
+        Ok(None)
     }
     /// The payment method a succeeded payment saved for later (Stripe `pm_…`), if any.
     async fn saved_payment_method(

@@ -304,9 +304,23 @@ impl GatewayEventService {
             WebhookEffect::PaymentMethodRemoved {
                 gateway_payment_method,
             } => {
-                crate::services::subscriptions::activation::payment_method_removed(
+                crate::services::subscriptions::payment_method::payment_method_removed(
                     &self.deps,
                     gateway_payment_method,
+                )
+                .await
+            }
+            WebhookEffect::PaymentMethodSaved {
+                subscription_id,
+                gateway_payment_method,
+                customer,
+            } => {
+                crate::services::subscriptions::payment_method::payment_method_saved(
+                    &self.deps,
+                    method,
+                    subscription_id,
+                    gateway_payment_method.as_deref(),
+                    customer.as_deref(),
                 )
                 .await
             }

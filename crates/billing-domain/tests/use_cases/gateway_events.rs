@@ -88,6 +88,7 @@ impl PaymentGateway for Fake {
             partial_refunds: true,
             needs_capture: self.method == PaymentMethodKind::Paypal,
             needs_approval: false,
+            setup_sessions: false,
         }
     }
     async fn start(&self, _: &StartPayment) -> Result<StartedPayment, GatewayError> {

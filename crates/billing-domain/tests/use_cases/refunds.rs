@@ -66,6 +66,7 @@ impl PaymentGateway for RefundDesk {
             partial_refunds: true,
             needs_capture: false,
             needs_approval: false,
+            setup_sessions: false,
         }
     }
     async fn start(&self, _: &StartPayment) -> Result<StartedPayment, GatewayError> {

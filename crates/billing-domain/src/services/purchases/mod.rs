@@ -273,15 +273,8 @@ impl PurchaseService {
             let mut next = payment.clone();
             let error = match started {
                 Ok(s) => {
-                    if let Some(customer) = s
-                        .customer_id
-                        .clone()
-                        .filter(|c| account.stripe_customer_id.as_ref() != Some(c))
-                    {
-                        let mut a = account.clone();
-                        a.stripe_customer_id = Some(customer);
-                        a.updated_at = now;
-                        self.deps.repos.accounts.update(&a, None).await?;
+                    if let Some(customer) = s.customer_id.clone() {
+                        remember_customer(&self.deps, &account, customer).await?;
                     }
                     let to = if payment.method.is_manual() {
                         PaymentStatus::AwaitingTransfer
@@ -363,4 +356,21 @@ fn package_line(p: &CreditPackage, price: Money, now: time::OffsetDateTime) -> I
         period_start: None,
         period_end: None,
     }
+}
+
+/// Stores the gateway customer created for `account` (once: a customer already stored is
+/// kept), so the next payment or setup reuses it.
+pub(crate) async fn remember_customer(
+    deps: &PaymentDeps,
+    account: &crate::entities::Account,
+    customer: String,
+) -> BillingResult<()> {
+    if account.stripe_customer_id.as_ref() == Some(&customer) {
+        return Ok(());
+    }
+    let mut a = account.clone();
+    a.stripe_customer_id = Some(customer);
+    a.updated_at = deps.clock.now();
+    deps.repos.accounts.update(&a, None).await?;
+    Ok(())
 }

@@ -108,7 +108,8 @@ impl SubscriptionService {
             currency: price.currency,
             interval: plan.interval,
             payment_method: method,
-            collection_method: if method == PaymentMethodKind::Stripe {
+            // A free price has nothing to charge: no card is asked for.
+            collection_method: if method == PaymentMethodKind::Stripe && price.amount > 0 {
                 CollectionMethod::ChargeAutomatically
             } else {
                 CollectionMethod::SendInvoice
@@ -200,11 +201,27 @@ impl SubscriptionService {
             Err(e) => return Err(e.into()),
         };
         let (Some(invoice), Some(payment), Some(config)) = (invoice, payment, config) else {
+            // A card trial: the payer gives the card now, to be charged when the trial ends.
+            let next_action = if sub.status == SubscriptionStatus::Trialing
+                && sub.collection_method == CollectionMethod::ChargeAutomatically
+            {
+                match self
+                    .start_setup(&sub, format!("billing-setup-{}", sub.id))
+                    .await
+                {
+                    Ok(action) => Some(action),
+                    // The trial stands; `POST …/payment-method` opens another session.
+                    Err(BillingError::Unavailable(_)) => None,
+                    Err(e) => return Err(e),
+                }
+            } else {
+                None
+            };
             return Ok(SubscriptionCreated {
                 subscription: sub,
                 invoice: None,
                 payment: None,
-                next_action: None,
+                next_action,
             });
         };
         let started = self

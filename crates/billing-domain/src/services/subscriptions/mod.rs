@@ -9,6 +9,7 @@ mod cancel;
 mod collection;
 mod create;
 mod events;
+pub mod payment_method;
 pub mod scheduler;
 pub mod test_clock;
 
@@ -24,6 +25,7 @@ use crate::types::{AccountId, Page, PageRequest, PlanId, SubscriptionId};
 
 pub use cancel::CancelInput;
 pub use create::{CreateSubscriptionInput, SubscriptionCreated};
+pub use payment_method::PaymentMethodSetup;
 
 /// How long a scheduler process holds the subscriptions it claimed.
 const CLAIM: time::Duration = time::Duration::minutes(5);

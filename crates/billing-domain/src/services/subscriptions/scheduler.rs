@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::entities::subscription_schedule::{DueAction, due_action};
 use crate::entities::{
-    FinalAction, InvoiceReason, InvoiceStatus, Plan, Subscription, SubscriptionStatus,
+    CollectionMethod, FinalAction, InvoiceReason, InvoiceStatus, Plan, Subscription,
+    SubscriptionStatus,
 };
 use crate::error::{BillingError, BillingResult};
 use crate::ports::{InvoiceChange, SubscriptionChange, SubscriptionChangeOutcome};
@@ -133,6 +134,14 @@ impl SubscriptionService {
                     now,
                 ));
             }
+            // A card subscription whose trial ends with no card kept: paused, unless the
+            // gateway knows of one given meanwhile.
+            DueAction::EndTrial { .. }
+                if sub.collection_method == CollectionMethod::ChargeAutomatically
+                    && sub.gateway_payment_method.is_none() =>
+            {
+                return self.end_trial_without_method(sub).await;
+            }
             DueAction::EndTrial { charge } => {
                 let (start, end) = sub
                     .interval
@@ -161,6 +170,25 @@ impl SubscriptionService {
                     reason: InvoiceReason::SubscriptionCycle,
                 };
                 return self.renew(sub.clone(), plan, p, sub.status).await;
+            }
+            // Restarted from now: a new anchor, the first period billed and charged.
+            DueAction::Resume => {
+                let mut restarted = sub.clone();
+                restarted.anchor = now;
+                let (start, end) = sub
+                    .interval
+                    .period(now, 0)
+                    .ok_or_else(|| BillingError::Internal("period out of range".into()))?;
+                let p = PeriodToBill {
+                    index: 0,
+                    start,
+                    end,
+                    charge: true,
+                    reason: InvoiceReason::SubscriptionCreate,
+                };
+                return self
+                    .renew(restarted, plan, p, SubscriptionStatus::Active)
+                    .await;
             }
             DueAction::CancelAtPeriodEnd => {
                 next.status = sub.status.transition(SubscriptionStatus::Canceled)?;
@@ -247,12 +275,7 @@ impl SubscriptionService {
             next.latest_invoice_id = Some(invoice.id.clone());
             // Charged at once when a card is kept; a sent invoice is due at its due date.
             next.next_retry_at = Some(match &next.gateway_payment_method {
-                Some(_)
-                    if next.collection_method
-                        == crate::entities::CollectionMethod::ChargeAutomatically =>
-                {
-                    now
-                }
+                Some(_) if next.collection_method == CollectionMethod::ChargeAutomatically => now,
                 _ => invoice.due_at.unwrap_or(p.end),
             });
         }
