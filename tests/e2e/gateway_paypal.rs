@@ -13,7 +13,7 @@ use crate::support::{Backend, TestApp};
 const ORDER: &str = "5O190127TN364715T";
 const CAPTURE: &str = "3C679366HH908993F";
 
-fn paypal_headers() -> Vec<(&'static str, String)> {
+pub(crate) fn paypal_headers() -> Vec<(&'static str, String)> {
     vec![
         (
             "paypal-transmission-id",

@@ -1,5 +1,7 @@
-//! A subscription paid with PayPal without vaulting: every period's invoice is sent with its
+//! Subscriptions paid with PayPal. Without vaulting every period's invoice is sent with its
 //! own PayPal approve link; the payer's return captures it and the period's credits follow.
+//! With vaulting (`BILLING_PAYPAL_VAULT=true`) the first order keeps the payer and renewals
+//! are charged on the vault token, until PayPal reports the token deleted.
 
 use serde_json::json;
 use wiremock::matchers::{method, path, path_regex};
@@ -20,6 +22,19 @@ async fn paypal_postgres_renews_through_a_pay_link() {
     renews_through_a_pay_link(Backend::Postgres).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paypal_sqlite_renews_on_the_vaulted_payer() {
+    renews_on_the_vaulted_payer(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paypal_postgres_renews_on_the_vaulted_payer() {
+    renews_on_the_vaulted_payer(Backend::Postgres).await;
+}
+
+/// The vault token every paid first order keeps in these tests.
+const VAULT_ID: &str = "8kk8451t";
+
 /// A new order per request, its id derived from the PayPal-Request-Id.
 struct Orders;
 
@@ -36,6 +51,13 @@ impl Respond for Orders {
             .collect::<String>()
             .to_uppercase();
         let id = format!("O{}", &id[id.len().saturating_sub(16)..]);
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        if body["payment_source"]["paypal"]["vault_id"] == VAULT_ID {
+            // A renewal on the token: captured in the same step.
+            return ResponseTemplate::new(201).set_body_json(json!({"id": id, "status": "COMPLETED",
+                "purchase_units": [{"reference_id": "default", "payments": {"captures": [
+                    {"id": format!("C{id}"), "status": "COMPLETED", "amount": {"currency_code": "EUR", "value": "19.00"}}]}}]}));
+        }
         ResponseTemplate::new(201).set_body_json(json!({"id": id, "status": "PAYER_ACTION_REQUIRED", "links": [
             {"href": format!("https://api-m.sandbox.paypal.com/v2/checkout/orders/{id}"), "rel": "self", "method": "GET"},
             {"href": format!("https://www.sandbox.paypal.com/checkoutnow?token={id}"), "rel": "payer-action", "method": "GET"}]}))
@@ -58,7 +80,7 @@ impl Respond for Captures {
     }
 }
 
-async fn paypal_app(backend: Backend) -> (TestApp, MockServer) {
+async fn paypal_app(backend: Backend, vault: bool) -> (TestApp, MockServer) {
     let paypal = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/oauth2/token"))
@@ -75,8 +97,23 @@ async fn paypal_app(backend: Backend) -> (TestApp, MockServer) {
         .respond_with(Captures)
         .mount(&paypal)
         .await;
+    // A paid order read back: the payer it kept.
+    Mock::given(method("GET"))
+        .and(path_regex("^/v2/checkout/orders/[^/]+$"))
+        .respond_with(ok(json!({"id": "O1", "status": "COMPLETED", "payment_source": {"paypal": {
+            "attributes": {"vault": {"id": VAULT_ID, "status": "VAULTED", "customer": {"id": "wxj1234"}}}}}})))
+        .mount(&paypal)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/notifications/verify-webhook-signature"))
+        .respond_with(ok(json!({"verification_status": "SUCCESS"})))
+        .mount(&paypal)
+        .await;
     let base = paypal.uri();
     let app = TestApp::start_with(backend, move |c| {
+        if vault {
+            c.gateway_env.set("BILLING_PAYPAL_VAULT", "true");
+        }
         c.test_mode = true;
         c.sweep_interval = std::time::Duration::from_secs(3600);
         for (k, v) in [
@@ -122,7 +159,7 @@ async fn pay(app: &TestApp, link: &str) {
 }
 
 async fn renews_through_a_pay_link(backend: Backend) {
-    let (app, paypal) = paypal_app(backend).await;
+    let (app, paypal) = paypal_app(backend, false).await;
     let s = shop(&app).await;
     offer(&app, "paypal", "PayPal").await;
     let plan = monthly_plan(&app, "team", json!(null)).await;
@@ -167,5 +204,101 @@ async fn renews_through_a_pay_link(backend: Backend) {
     let invs = invoices(&app, &s.acct).await;
     assert_eq!(invs.len(), 3);
     assert!(invs.iter().all(|i| i["status"] == "paid"));
+    app.stop().await;
+}
+
+fn orders_sent(requests: &[Request]) -> Vec<serde_json::Value> {
+    requests
+        .iter()
+        .filter(|r| r.url.path() == "/v2/checkout/orders")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+async fn renews_on_the_vaulted_payer(backend: Backend) {
+    let (app, paypal) = paypal_app(backend, true).await;
+    let s = shop(&app).await;
+    offer(&app, "paypal", "PayPal").await;
+    let plan = monthly_plan(&app, "team", json!(null)).await;
+    let created = subscribe(
+        &app,
+        &s.key,
+        &s.acct,
+        json!({ "plan_id": plan, "payment_method": "paypal" }),
+    )
+    .await;
+    let sid = created["subscription"]["id"].as_str().unwrap().to_owned();
+    let first = &orders_sent(&paypal.received_requests().await.unwrap())[0];
+    assert_eq!(
+        first["payment_source"]["paypal"]["attributes"]["vault"]["store_in_vault"], "ON_SUCCESS",
+        "{first}"
+    );
+    pay(&app, created["next_action"]["url"].as_str().unwrap()).await;
+    let sub = subscription(&app, &s.acct, &sid).await;
+    assert_eq!(sub["status"], "active", "{sub}");
+    assert_eq!(sub["gateway_payment_method"], VAULT_ID);
+    assert_eq!(sub["collection_method"], "charge_automatically");
+
+    // Two renewals charged on the token, no pay link sent.
+    for month in 2..=3 {
+        let moved = advance(&app, "P1M").await;
+        assert!(
+            !kinds(&moved).contains(&"invoice.sent".to_owned()),
+            "{:?}",
+            kinds(&moved)
+        );
+        assert_eq!(app.balance(&s.acct).await.0, month * PLAN_CREDITS);
+    }
+    let requests = paypal.received_requests().await.unwrap();
+    let renewals: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/v2/checkout/orders")
+        .skip(1)
+        .collect();
+    assert_eq!(renewals.len(), 2);
+    for r in &renewals {
+        let key = r
+            .headers
+            .get("paypal-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            key.ends_with(":attempt:1"),
+            "one key per invoice and attempt: {key}"
+        );
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["payment_source"]["paypal"]["vault_id"], VAULT_ID);
+    }
+
+    // The payer revokes the token at PayPal: the next renewal is a pay link again.
+    let event = json!({"id": "WH-VAULT-DELETED-1", "event_version": "1.0", "create_time": "2026-11-23T12:00:00Z",
+        "resource_type": "payment_token", "event_type": "VAULT.PAYMENT-TOKEN.DELETED", "summary": "A payment token has been deleted.",
+        "resource": {"id": VAULT_ID, "payment_source": {"paypal": {}}}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let r = crate::gateways::webhook(
+        &app,
+        "paypal",
+        &body,
+        &crate::gateway_paypal::paypal_headers(),
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.body["disposition"], "applied", "{}", r.body);
+    let sub = subscription(&app, &s.acct, &sid).await;
+    assert_eq!(sub["collection_method"], "send_invoice");
+    assert!(sub["gateway_payment_method"].is_null());
+    let moved = advance(&app, "P1M").await;
+    let sent = event_of(&moved, "invoice.sent");
+    assert!(sent["payload"]["next_action"]["url"].is_string(), "{sent}");
+    assert_eq!(
+        orders_sent(&paypal.received_requests().await.unwrap()).len(),
+        4,
+        "no charge on the deleted token"
+    );
+    let invs = invoices(&app, &s.acct).await;
+    assert_eq!(invs.len(), 4);
+    assert!(invs[..3].iter().all(|i| i["status"] == "paid"));
+    assert_eq!(invs[3]["status"], "pending");
     app.stop().await;
 }

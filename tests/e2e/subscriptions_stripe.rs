@@ -25,7 +25,7 @@ stripe_backends!(
 
 /// A server with Stripe, an account in Germany offered Stripe, a monthly plan, and the
 /// account subscribed with its first invoice paid through Checkout (the card kept).
-async fn subscribed(
+pub(crate) async fn subscribed(
     backend: Backend,
     dunning: Value,
 ) -> (TestApp, wiremock::MockServer, Charges, String, String) {

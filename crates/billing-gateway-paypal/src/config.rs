@@ -98,6 +98,11 @@ pub struct PayPalConfig {
     pub max_retries: u32,
     /// First retry delay; doubled each time.
     pub retry_backoff: Duration,
+    /// The merchant is approved for vaulting PayPal wallets (reference transactions): a
+    /// subscription's first order saves the payer (`store_in_vault: ON_SUCCESS`) and
+    /// renewals are charged on the vault token without the payer. Off: every renewal is a
+    /// pay link.
+    pub vault: bool,
     /// Trusted CA certificates (DER) for local verification; the bundled DigiCert
     /// intermediate by default. Add the CA that issues PayPal's current certificates here.
     pub trusted_ca_der: Vec<Vec<u8>>,
@@ -128,6 +133,7 @@ impl PayPalConfig {
             timeout: Duration::from_secs(10),
             max_retries: 2,
             retry_backoff: Duration::from_millis(200),
+            vault: false,
             trusted_ca_der: vec![DIGICERT_SHA2_EV_SERVER_CA_DER.to_vec()],
         }
     }
@@ -161,7 +167,8 @@ impl PayPalConfig {
     ///
     /// Required: `CLIENT_ID`, `CLIENT_SECRET`, `WEBHOOK_ID`, `RETURN_URL`, `CANCEL_URL`.
     /// Optional: `MODE` (sandbox|live), `VERIFY` (local|api), `API_BASE`, `ORDERS_BASE`,
-    /// `PAYMENTS_BASE`, `NOTIFICATIONS_BASE`, `OAUTH_BASE`, `BRAND_NAME`, `TIMEOUT_MS`.
+    /// `PAYMENTS_BASE`, `NOTIFICATIONS_BASE`, `OAUTH_BASE`, `BRAND_NAME`, `TIMEOUT_MS`,
+    /// `VAULT` (true|false).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| {
             lookup(&format!("BILLING_PAYPAL_{k}"))
@@ -223,6 +230,19 @@ impl PayPalConfig {
         c.notifications_base = get("NOTIFICATIONS_BASE");
         c.oauth_base = get("OAUTH_BASE");
         c.brand_name = get("BRAND_NAME");
+        c.vault = match get("VAULT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid(format!(
+                    "BILLING_PAYPAL_VAULT must be true or false, not `{other}`"
+                )));
+            }
+        };
         if let Some(ms) = get("TIMEOUT_MS") {
             let ms: u64 = ms.parse().map_err(|_| {
                 ConfigError::Invalid("BILLING_PAYPAL_TIMEOUT_MS must be a whole number".into())

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use billing_domain::entities::{Payment, PaymentMethodKind};
 use billing_domain::ports::gateway::{
     GatewayCapabilities, GatewayOutcome, GatewayRefund, GatewayRefundRequest, NextAction,
-    StartPayment, StartedPayment, VerifiedWebhook,
+    OffSessionCharge, StartPayment, StartedPayment, VerifiedWebhook,
 };
 use billing_domain::ports::{Clock, GatewayError, PaymentGateway, SystemClock};
 use reqwest::Method;
@@ -22,6 +22,11 @@ use crate::wire::{Capture, Order, Refund, safe_id};
 /// Capture errors after which the order is read back instead of failing: someone (a
 /// webhook, the return page, the janitor) already captured it.
 const ALREADY_CAPTURED: [&str; 2] = ["ORDER_ALREADY_CAPTURED", "DUPLICATE_REQUEST_ID"];
+
+/// How long a payment whose order PayPal never named to us may still turn out paid: its
+/// capture event (which carries our payment id) is retried by PayPal for up to three days.
+/// A vaulted renewal whose answer was lost is only known from that event.
+pub const LOST_ORDER_HORIZON: time::Duration = time::Duration::days(3);
 
 /// The PayPal gateway. Cheap to share as `Arc<dyn PaymentGateway>`.
 pub struct PayPalGateway {
@@ -217,6 +222,18 @@ impl PaymentGateway for PayPalGateway {
                 .await?;
             return capture.outcome(Some(payment.currency));
         }
+        // No order was ever named to us (its creation's answer was lost). PayPal cannot be
+        // asked by our id; a capture, if one happened, is reported by its event. After the
+        // event's retry horizon nothing was charged.
+        if payment.gateway_reference.is_none() {
+            return if self.local.now() - payment.created_at < LOST_ORDER_HORIZON {
+                Err(GatewayError::Uncertain(
+                    "PayPal never named the order; waiting for its capture event".to_owned(),
+                ))
+            } else {
+                Ok(GatewayOutcome::Canceled)
+            };
+        }
         let order_id = order_id_of(payment)?;
         match self
             .api
@@ -226,6 +243,28 @@ impl PaymentGateway for PayPalGateway {
             Ok(order) => order.outcome(Some(payment.currency)),
             Err(CallError::Rejected(r)) if r.status == 404 => Ok(GatewayOutcome::Canceled),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn charge_saved(
+        &self,
+        request: &OffSessionCharge,
+    ) -> Result<GatewayOutcome, GatewayError> {
+        if !self.api.config.vault {
+            return Err(GatewayError::Misconfigured(
+                "PayPal vaulting is off (BILLING_PAYPAL_VAULT)".to_owned(),
+            ));
+        }
+        crate::renewals::charge(&self.api, request).await
+    }
+
+    async fn saved_payment_method(
+        &self,
+        payment: &Payment,
+    ) -> Result<Option<String>, GatewayError> {
+        match (&payment.gateway_reference, self.api.config.vault) {
+            (Some(order), true) => Ok(self.get_order(order).await?.vault_id()),
+            _ => Ok(None),
         }
     }
 

@@ -9,6 +9,10 @@
 //!   major-unit decimal string with the currency's exact decimals, `custom_id` = our payment
 //!   id, `invoice_id` = our invoice number, items and a breakdown that add up exactly, return
 //!   and cancel URLs) and hands back the approve link; `capture` captures it exactly once.
+//! * **Vaulting** (`BILLING_PAYPAL_VAULT=true`, for merchants PayPal approved for it): a
+//!   subscription's first order saves the payer (`store_in_vault: ON_SUCCESS`, usage
+//!   `MERCHANT` / `RECURRING_PREPAID`); `charge_saved` renews on the vault token in one step
+//!   (`PayPal-Request-Id` per invoice and attempt); `VAULT.PAYMENT-TOKEN.DELETED` drops it.
 //! * **Payments v2**: refunds (full or partial) and capture read-back.
 //! * **Webhooks v1**: signatures verified locally (CRC32 + SHA256withRSA + certificate chain)
 //!   or by PayPal's API, then translated into a [`WebhookEffect`](billing_domain::ports::gateway::WebhookEffect).
@@ -24,6 +28,7 @@ mod client;
 pub mod config;
 mod gateway;
 pub mod orders;
+pub mod renewals;
 pub mod webhook;
 mod wire;
 
@@ -31,5 +36,5 @@ pub use amount::{PayPalMoney, from_paypal, to_paypal};
 pub use config::{
     ConfigError, DIGICERT_SHA2_EV_SERVER_CA_DER, PayPalConfig, PayPalMode, Secret, VerifyMode,
 };
-pub use gateway::PayPalGateway;
+pub use gateway::{LOST_ORDER_HORIZON, PayPalGateway};
 pub use webhook::{CertFetcher, HttpsCertFetcher, LocalVerifier, SignedHeaders};

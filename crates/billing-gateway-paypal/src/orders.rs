@@ -1,9 +1,9 @@
 //! Orders v2 request building: one purchase unit, intent CAPTURE, amount with a breakdown
 //! that adds up exactly, our ids for reconciliation, return and cancel URLs.
 
-use billing_domain::entities::{Invoice, InvoiceLine};
+use billing_domain::entities::{Invoice, InvoiceLine, Payment};
 use billing_domain::ports::GatewayError;
-use billing_domain::ports::gateway::StartPayment;
+use billing_domain::ports::gateway::{OffSessionCharge, StartPayment};
 use billing_domain::types::Currency;
 use serde_json::{Value, json};
 
@@ -31,10 +31,10 @@ pub(crate) fn clip(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.chars().take(MAX_TEXT).collect())
 }
 
-/// The create-order body for `request`.
-pub fn order_body(request: &StartPayment, config: &PayPalConfig) -> Result<Value, GatewayError> {
-    let payment = &request.payment;
-    let invoice = &request.invoice;
+/// The purchase unit charging `payment` for `invoice`: our payment id as `custom_id` (every
+/// capture event echoes it), the invoice number, the amount with a breakdown when the
+/// lines add up to it.
+pub(crate) fn purchase_unit(payment: &Payment, invoice: &Invoice) -> Result<Value, GatewayError> {
     let currency = payment.currency;
     let mut amount = serde_json::to_value(to_paypal(payment.amount, currency)?)
         .map_err(|e| GatewayError::Other(e.to_string()))?;
@@ -54,6 +54,13 @@ pub fn order_body(request: &StartPayment, config: &PayPalConfig) -> Result<Value
         unit["amount"] = amount;
         unit["items"] = Value::Array(items);
     }
+    Ok(unit)
+}
+
+/// The create-order body for `request`. A subscription's order asks PayPal to keep the
+/// payer for the renewals when the merchant is approved for it ([`PayPalConfig::vault`]).
+pub fn order_body(request: &StartPayment, config: &PayPalConfig) -> Result<Value, GatewayError> {
+    let unit = purchase_unit(&request.payment, &request.invoice)?;
     let mut experience = json!({
         "return_url": config.return_url,
         "cancel_url": config.cancel_url,
@@ -63,10 +70,28 @@ pub fn order_body(request: &StartPayment, config: &PayPalConfig) -> Result<Value
     if let Some(brand) = config.brand_name.as_deref().and_then(clip) {
         experience["brand_name"] = Value::String(brand);
     }
+    let mut paypal = json!({ "experience_context": experience });
+    if request.save_payment_method && config.vault {
+        paypal["attributes"] = json!({ "vault": {
+            "store_in_vault": "ON_SUCCESS",
+            "usage_type": "MERCHANT",
+            "usage_pattern": "RECURRING_PREPAID",
+        }});
+    }
     Ok(json!({
         "intent": "CAPTURE",
         "purchase_units": [unit],
-        "payment_source": { "paypal": { "experience_context": experience } },
+        "payment_source": { "paypal": paypal },
+    }))
+}
+
+/// The single-step order of a renewal: captured at once on the payer's vault token.
+pub fn renewal_body(request: &OffSessionCharge) -> Result<Value, GatewayError> {
+    let unit = purchase_unit(&request.payment, &request.invoice)?;
+    Ok(json!({
+        "intent": "CAPTURE",
+        "purchase_units": [unit],
+        "payment_source": { "paypal": { "vault_id": request.payment_method } },
     }))
 }
 

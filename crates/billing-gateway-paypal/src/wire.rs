@@ -25,6 +25,38 @@ pub(crate) struct Order {
     pub links: Vec<Link>,
     #[serde(default)]
     pub purchase_units: Vec<PurchaseUnit>,
+    #[serde(default)]
+    pub payment_source: Option<PaymentSource>,
+}
+
+/// The payment source of an order as returned: only the vault of a PayPal wallet is read.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PaymentSource {
+    #[serde(default)]
+    pub paypal: Option<WalletSource>,
+}
+
+/// A PayPal wallet payment source.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WalletSource {
+    #[serde(default)]
+    pub attributes: Option<WalletAttributes>,
+}
+
+/// Attributes of a PayPal wallet payment source.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WalletAttributes {
+    #[serde(default)]
+    pub vault: Option<Vault>,
+}
+
+/// The vault token a paid order saved.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Vault {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// A purchase unit as returned.
@@ -196,6 +228,24 @@ impl Order {
                 "order {} has unknown status `{other}`",
                 self.id
             ))),
+        }
+    }
+
+    /// The vault token this order saved, once PayPal says it is `VAULTED` (an `APPROVED`
+    /// vault is still being created; its token follows).
+    pub(crate) fn vault_id(&self) -> Option<String> {
+        let vault = self
+            .payment_source
+            .as_ref()?
+            .paypal
+            .as_ref()?
+            .attributes
+            .as_ref()?
+            .vault
+            .as_ref()?;
+        match vault.status.as_deref() {
+            None | Some("VAULTED") => vault.id.clone().filter(|id| !id.is_empty()),
+            Some(_) => None,
         }
     }
 

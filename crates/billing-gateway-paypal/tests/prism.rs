@@ -211,6 +211,32 @@ async fn every_request_passes_prism_validation_against_the_official_specs() {
     partial.payment.amount = 400;
     not_a_rejection("start without breakdown", &gw.start(&partial).await);
 
+    // Vaulting: a subscription's first order keeping the payer, then a renewal on the token.
+    let mut vaulted_cfg = config(
+        &oauth.uri(),
+        &orders.base,
+        &payments.base,
+        &notifications.base,
+    );
+    vaulted_cfg.vault = true;
+    vaulted_cfg.max_retries = 0;
+    let vaulted = PayPalGateway::new(vaulted_cfg).unwrap();
+    let mut first = start_request(invoice("EUR", &[("Team, monthly", 1, 1900, 0)]));
+    first.save_payment_method = true;
+    not_a_rejection("start keeping the payer", &vaulted.start(&first).await);
+    let renewal = billing_domain::ports::gateway::OffSessionCharge {
+        payment: first.payment.clone(),
+        invoice: first.invoice.clone(),
+        account: first.account.clone(),
+        payment_method: "8kk8451t".into(),
+        idempotency_key: format!("{}:attempt:1", first.invoice.id),
+    };
+    match vaulted.charge_saved(&renewal).await {
+        // Prism's placeholder order has a placeholder status.
+        Err(GatewayError::Declined { .. }) => {}
+        other => not_a_rejection("renewal on the token", &other),
+    }
+
     let mut p = payment(&invoice("USD", &[("Pack", 1, 1000, 0)]));
     p.gateway_reference = Some("5O190127TN364715T".into());
     not_a_rejection("capture", &gw.capture(&p).await);
@@ -249,7 +275,11 @@ async fn every_request_passes_prism_validation_against_the_official_specs() {
     assert_eq!(verified.event_type, "BILLING.PLAN.CREATED");
     assert_eq!(verified.effect, None);
 
-    assert_eq!(orders.assert_all_valid(), 6, "4 creates, 1 capture, 1 read");
+    assert_eq!(
+        orders.assert_all_valid(),
+        8,
+        "4 creates, 1 keeping the payer, 1 renewal, 1 capture, 1 read"
+    );
     assert_eq!(payments.assert_all_valid(), 2, "1 refund, 1 read");
     assert_eq!(notifications.assert_all_valid(), 1);
 

@@ -7,6 +7,7 @@
 //! | `PAYMENT.CAPTURE.DENIED`, `…DECLINED` | `PaymentOutcome` `Failed` |
 //! | `PAYMENT.CAPTURE.PENDING` | `PaymentOutcome` `Processing` |
 //! | `PAYMENT.CAPTURE.REFUNDED`, `…REVERSED` | `RefundOutcome` (a `PENDING` refund: no effect yet) |
+//! | `VAULT.PAYMENT-TOKEN.DELETED` | `PaymentMethodRemoved` (renewals fall back to pay links) |
 //! | anything else | none (recorded and ignored by the caller) |
 //!
 //! Our payment id travels as the purchase unit's and the capture's `custom_id`; our refund
@@ -99,6 +100,15 @@ pub fn translate(body: &[u8]) -> Result<VerifiedWebhook, GatewayError> {
                 }),
             }
         }
+        // The payer (or PayPal) revoked the vaulted wallet: it can no longer be charged.
+        "VAULT.PAYMENT-TOKEN.DELETED" => event
+            .resource
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(|id| WebhookEffect::PaymentMethodRemoved {
+                gateway_payment_method: id.to_owned(),
+            }),
         _ => None,
     };
     Ok(VerifiedWebhook {
@@ -121,6 +131,21 @@ mod tests {
     fn capture(status: &str) -> serde_json::Value {
         json!({"id": "CAP1", "status": status, "amount": {"currency_code": "USD", "value": "12.34"}, "custom_id": "pay_1",
                "status_details": {"reason": "PENDING_REVIEW"}, "supplementary_data": {"related_ids": {"order_id": "ORD1"}}})
+    }
+
+    #[test]
+    fn a_deleted_vault_token_is_a_removed_payment_method() {
+        let v = translate(&event(
+            "VAULT.PAYMENT-TOKEN.DELETED",
+            json!({"id": "8kk8451t", "payment_source": {"paypal": {}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            v.effect,
+            Some(WebhookEffect::PaymentMethodRemoved {
+                gateway_payment_method: "8kk8451t".into()
+            })
+        );
     }
 
     #[test]

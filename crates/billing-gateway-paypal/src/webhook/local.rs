@@ -44,6 +44,11 @@ impl LocalVerifier {
         })
     }
 
+    /// The time on the injected clock.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// The same verifier with another clock.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
