@@ -9,7 +9,8 @@ crate::backends!(
     unknown_route_is_404_and_wrong_method_is_405,
     body_problems_are_400_naming_the_problem,
     request_ids_are_echoed_or_generated,
-    an_unconfigured_gateway_says_so
+    an_unconfigured_gateway_says_so,
+    a_stripe_delivery_without_its_signature_is_a_400
 );
 
 /// Webhooks for a gateway this deployment has no credentials for: 404 naming the gateway
@@ -22,6 +23,7 @@ async fn an_unconfigured_gateway_says_so(app: &TestApp) {
         let r = TestApp::send(
             app.request(reqwest::Method::POST, path, None)
                 .header("content-type", "application/json")
+                .header("stripe-signature", "t=1,v1=00")
                 .body("{}"),
         )
         .await
@@ -38,6 +40,19 @@ async fn an_unconfigured_gateway_says_so(app: &TestApp) {
             "{path}: {message}"
         );
     }
+}
+
+/// A Stripe delivery without its signature header is malformed, configured or not: 400
+/// naming the header (the document marks it required).
+async fn a_stripe_delivery_without_its_signature_is_a_400(app: &TestApp) {
+    let r = TestApp::send(
+        app.request(reqwest::Method::POST, "/v1/webhooks/stripe", None)
+            .header("content-type", "application/json")
+            .body("{}"),
+    )
+    .await
+    .expect(400);
+    assert_eq!(r.param(), Some("Stripe-Signature"), "{}", r.body);
 }
 
 async fn unknown_route_is_404_and_wrong_method_is_405(app: &TestApp) {

@@ -143,7 +143,10 @@ impl AppState {
             store,
             metrics: Arc::new(Metrics::new()),
             routes: RouteTable::from_doc(&doc),
-            openapi_json: doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned()),
+            openapi_json: serde_json::to_string_pretty(&crate::openapi_rules::with_conventions(
+                &doc,
+            ))
+            .unwrap_or_else(|_| "{}".to_owned()),
             paypal_return_page: config.paypal_return_page.clone(),
             test_clock: None,
         }
@@ -172,6 +175,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .1;
     crate::openapi::unique_operation_ids(&mut doc);
     doc
+}
+
+/// The document as served at `/openapi.json`: [`openapi`] with the rules the generated
+/// schemas cannot state themselves ([`crate::openapi_rules`]).
+pub fn openapi_json() -> serde_json::Value {
+    crate::openapi_rules::with_conventions(&openapi())
 }
 
 /// Unknown route (404) or known path with another method (405), in the standard error shape.

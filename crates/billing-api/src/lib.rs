@@ -17,6 +17,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_rules;
 pub mod request_id;
 pub mod routes;
 pub mod seed;
