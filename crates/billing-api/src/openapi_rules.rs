@@ -22,6 +22,21 @@ pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_]{0,64}$";
 /// characters but tab and line breaks.
 const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
+/// Codes the domain parses case-insensitively: each in upper and lower case.
+fn codes(all: &[&str]) -> Value {
+    let mut v: Vec<String> = all.iter().map(|c| (*c).to_owned()).collect();
+    v.extend(all.iter().map(|c| c.to_ascii_lowercase()));
+    json!({ "type": "string", "enum": v })
+}
+
+fn currency() -> Value {
+    codes(billing_domain::types::Currency::all_codes())
+}
+
+fn country() -> Value {
+    codes(&billing_domain::types::CountryCode::all_codes())
+}
+
 fn text(max: u64) -> Value {
     json!({ "minLength": 1, "maxLength": max, "pattern": TEXT })
 }
@@ -235,7 +250,15 @@ fn header_and_cursor(op: &mut Value) {
             ("query", "external_id") => {
                 json!({ "type": "string", "minLength": 1, "maxLength": 200 })
             }
-            ("query", "country") => json!({ "type": "string", "pattern": "^[A-Za-z]{2}$" }),
+            // Empty lists every country's configs.
+            ("query", "country") => {
+                let mut c = country();
+                if let Some(values) = c["enum"].as_array_mut() {
+                    values.push(json!(""));
+                }
+                c
+            }
+            ("query", "currency") => currency(),
             _ => continue,
         };
         p["schema"] = schema;
@@ -322,6 +345,7 @@ pub fn with_conventions(doc: &Doc) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     #[test]
     fn the_rules_reach_the_served_document() {

@@ -25,6 +25,13 @@ impl CountryCode {
         Ok(Self([bytes[0], bytes[1]]))
     }
 
+    /// Every code [`Self::parse`] accepts (upper case): the assigned ISO 3166-1 alpha-2 codes.
+    pub fn all_codes() -> Vec<&'static str> {
+        isocountry::CountryCode::iter()
+            .map(isocountry::CountryCode::alpha2)
+            .collect()
+    }
+
     /// The two upper-case letters.
     pub fn as_str(&self) -> &str {
         // Built only from ASCII letters in `parse`.

@@ -38,6 +38,30 @@ impl Currency {
         Ok(Self { inner, exponent })
     }
 
+    /// Every code [`Self::parse`] accepts (upper case), sorted: the ISO 4217 currencies that
+    /// have a minor unit. Computed once.
+    pub fn all_codes() -> &'static [&'static str] {
+        static CODES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        CODES.get_or_init(|| {
+            let letters = b'A'..=b'Z';
+            let mut codes = Vec::new();
+            for a in letters.clone() {
+                for b in letters.clone() {
+                    for c in letters.clone() {
+                        let code = [a, b, c];
+                        if let Ok(cur) = std::str::from_utf8(&code)
+                            .map_err(|_| ())
+                            .and_then(|s| Self::parse(s).map_err(|_| ()))
+                        {
+                            codes.push(cur.code());
+                        }
+                    }
+                }
+            }
+            codes
+        })
+    }
+
     /// The upper-case ISO code, e.g. `USD`.
     pub fn code(&self) -> &'static str {
         self.inner.code()
