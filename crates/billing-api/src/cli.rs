@@ -29,6 +29,14 @@ pub enum Command {
     Migrate,
     /// Create the sample packages and payment method configs (idempotent).
     Seed,
+    /// Copy the SQLite database to FILE while the service runs (a consistent snapshot;
+    /// restore by stopping the service and putting FILE in the database's place). For
+    /// PostgreSQL use `pg_dump`.
+    Backup {
+        /// Where to write the copy; must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// API key administration.
     ApiKey {
         /// What to do with keys.

@@ -138,11 +138,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         return Err(ApiError::bad_request("invalid_json", what));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-    de.end()
+    let mut json: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("malformed JSON: {e}")))?;
-    Ok(value)
+    integral_numbers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(json_error)
+}
+
+/// JSON has one number type: `5.0` is the integer 5 (JSON Schema's `integer` says so too).
+/// Whole-valued numbers written with a fraction or exponent become integers, so an integer
+/// field reads them; any other fraction stays and is refused by an integer field. Beyond
+/// 2^53 a float is not exact and is left alone.
+fn integral_numbers(v: &mut serde_json::Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                // Exact: |f| ≤ 2^53 and whole.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *v = serde_json::Value::from(whole);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

@@ -1,4 +1,4 @@
-//! The `billing` binary: `serve`, `migrate`, `seed`, `api-key create`.
+//! The `billing` binary: `serve`, `migrate`, `seed`, `backup`, `api-key create`.
 
 use anyhow::Context as _;
 use billing_api::cli::{ApiKeyCommand, Cli, Command};
@@ -34,6 +34,13 @@ fn main() -> anyhow::Result<()> {
                 payment_method_configs = report.payment_method_configs_created,
                 "seed finished"
             );
+        }
+        Command::Backup { to } => {
+            let store = StoreHandle::open(&config.database_url, 1)?;
+            store
+                .backup_to(&to)
+                .with_context(|| format!("backing up to {}", to.display()))?;
+            tracing::info!(to = %to.display(), "backup written");
         }
         Command::ApiKey {
             command:

@@ -111,6 +111,22 @@ impl StoreHandle {
         Ok(())
     }
 
+    /// Copies the SQLite database to `path` while it stays in use (see
+    /// `billing_store_diesel::Store::backup_to`). Refused for PostgreSQL (use `pg_dump`) and
+    /// for the memory store (nothing to copy).
+    pub fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        #[cfg(feature = "diesel")]
+        if let Some(s) = &self.diesel {
+            return s
+                .backup_to(path)
+                .map_err(|e| StoreError(format!("backup failed: {e}")));
+        }
+        let _ = path;
+        Err(StoreError(
+            "the memory store keeps nothing to back up".to_owned(),
+        ))
+    }
+
     /// One round trip to the database, for `/readyz`. For SQLite, the file must also still
     /// exist: open connections keep working on a deleted file, which would silently lose data.
     pub async fn ping(&self) -> Result<(), String> {

@@ -76,6 +76,7 @@ pub mod testing;
 
 use std::sync::Arc;
 
+use billing_domain::RepoError;
 use billing_domain::ports::{PaymentFlowRepository, Repositories};
 
 pub use crate::error::StoreError;
@@ -114,6 +115,44 @@ impl Store {
             "database migrations applied"
         );
         Ok(())
+    }
+
+    /// Writes a consistent copy of the SQLite database to `path` while it stays in use:
+    /// `VACUUM INTO` reads one committed state in one read transaction, so writers go on and
+    /// the copy holds every transaction committed before it started and none after. `path`
+    /// must not exist. PostgreSQL is backed up with `pg_dump`, not here.
+    pub fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != "sqlite" {
+            return Err(StoreError::Repo(RepoError::Other(
+                "backup copies SQLite databases; back PostgreSQL up with pg_dump".into(),
+            )));
+        }
+        if path.exists() {
+            return Err(StoreError::Repo(RepoError::Conflict(format!(
+                "{} exists; a backup never overwrites a file",
+                path.display()
+            ))));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Repo(RepoError::Other("the path is not UTF-8".into())))?
+            .to_owned();
+        self.db
+            .run_blocking(move |conn| {
+                use diesel::RunQueryDsl as _;
+                match conn {
+                    pool::AnyConnection::Sqlite(c) => {
+                        diesel::sql_query("VACUUM INTO ?")
+                            .bind::<diesel::sql_types::Text, _>(&target)
+                            .execute(c)?;
+                        Ok(())
+                    }
+                    pool::AnyConnection::Postgres(_) => Err(error::Fail(RepoError::Other(
+                        "not a SQLite database".into(),
+                    ))),
+                }
+            })
+            .map_err(StoreError::Repo)
     }
 
     /// `"postgres"` or `"sqlite"`.

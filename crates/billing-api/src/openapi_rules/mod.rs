@@ -9,6 +9,8 @@
 //! operation (`POST /v1/admin/plans`) applies to a copy of its body's schema, so the same
 //! type stays all-optional for the update.
 
+mod tables;
+
 use serde_json::{Map, Value, json};
 use utoipa::openapi::OpenApi as Doc;
 
@@ -18,151 +20,9 @@ pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 /// `_`, at most 64), or empty for the first page.
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_]{0,64}$";
 
-/// Text the domain's `BoundedText` accepts: something besides white space, no control
-/// characters but tab and line breaks.
-const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
-
-/// Codes the domain parses case-insensitively: each in upper and lower case.
-fn codes(all: &[&str]) -> Value {
-    let mut v: Vec<String> = all.iter().map(|c| (*c).to_owned()).collect();
-    v.extend(all.iter().map(|c| c.to_ascii_lowercase()));
-    json!({ "type": "string", "enum": v })
-}
-
-fn currency() -> Value {
-    codes(billing_domain::types::Currency::all_codes())
-}
-
-fn country() -> Value {
-    codes(&billing_domain::types::CountryCode::all_codes())
-}
-
-fn text(max: u64) -> Value {
-    json!({ "minLength": 1, "maxLength": max, "pattern": TEXT })
-}
-
-/// Rules per component: required fields, and keywords merged into each named property.
-fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)> {
-    let reference =
-        json!({ "minLength": 1, "maxLength": 200, "pattern": "^\\s*[!-~]{1,200}\\s*$" });
-    let credits = json!({ "minimum": 1, "maximum": 1_000_000_000_000_i64 });
-    vec![
-        (
-            "CreateAccountInput",
-            vec!["name"],
-            json!({ "name": text(200), "external_id": text(200) }),
-        ),
-        (
-            "UpdateAccountInput",
-            vec![],
-            json!({ "name": text(200), "external_id": text(200) }),
-        ),
-        (
-            "BillingProfileInput",
-            vec!["legal_name", "billing_email", "address"],
-            json!({ "legal_name": text(200) }),
-        ),
-        (
-            "AddressInput",
-            vec!["line1", "city", "country"],
-            json!({ "line1": text(200), "city": text(100), "country": { "pattern": "^[A-Za-z]{2}$" } }),
-        ),
-        (
-            "CreateApiKeyInput",
-            vec!["scope"],
-            json!({ "scope": { "enum": ["admin", "service", "account"] } }),
-        ),
-        (
-            "DebitInput",
-            vec!["credits", "operation"],
-            json!({ "credits": credits, "operation": text(200), "reference": reference }),
-        ),
-        (
-            "AdjustmentInput",
-            vec!["credits", "reason"],
-            json!({ "reason": text(500), "reference": reference }),
-        ),
-        (
-            "HoldInput",
-            vec!["credits", "reference"],
-            json!({ "credits": credits, "reference": reference }),
-        ),
-        (
-            "PriceInput",
-            vec!["amount", "currency"],
-            json!({ "currency": { "pattern": "^[A-Za-z]{3}$" } }),
-        ),
-        (
-            "InvoiceLineInput",
-            vec!["description", "unit_amount"],
-            json!({ "description": text(500) }),
-        ),
-        (
-            "ManualInvoiceInput",
-            vec!["account_id", "currency", "lines"],
-            json!({ "lines": { "minItems": 1 } }),
-        ),
-        (
-            "WalletDetailsInput",
-            vec!["provider", "account_name", "account_number"],
-            json!({ "provider": text(100), "account_name": text(200), "account_number": text(64) }),
-        ),
-        (
-            "BankDetailsInput",
-            vec!["bank_name", "account_holder"],
-            json!({ "bank_name": text(200), "account_holder": text(200) }),
-        ),
-        (
-            "PurchaseInput",
-            vec!["credit_package_id", "payment_method"],
-            json!({}),
-        ),
-        ("PayInvoiceInput", vec!["payment_method"], json!({})),
-        (
-            "CreateSubscriptionInput",
-            vec!["plan_id", "payment_method"],
-            json!({}),
-        ),
-        (
-            "RefundInput",
-            vec!["reason"],
-            json!({ "reason": text(500) }),
-        ),
-        (
-            "ConfirmationBody",
-            vec!["reference", "amount", "paid_on", "payer_name"],
-            json!({ "payer_name": text(200) }),
-        ),
-        (
-            "CreditPackageInput",
-            vec![],
-            json!({ "credits": credits, "prices": { "minItems": 1 } }),
-        ),
-        ("PlanInput", vec![], json!({ "prices": { "minItems": 1 } })),
-    ]
-}
-
-/// Rules per operation whose body type also serves another operation: the fields this one
-/// requires.
-const OPERATION_REQUIRED: &[(&str, &str, &[&str])] = &[
-    (
-        "post",
-        "/v1/admin/plans",
-        &["name", "slug", "prices", "interval"],
-    ),
-    (
-        "post",
-        "/v1/admin/credit-packages",
-        &["name", "slug", "credits", "prices"],
-    ),
-    (
-        "post",
-        "/v1/admin/payment-method-configs",
-        &["method", "display_name"],
-    ),
-    ("post", "/v1/admin/invoices/{id}/void", &["reason"]),
-    ("post", "/v1/admin/payments/{id}/reject", &["reason"]),
-];
+use tables::{
+    OPERATION_REQUIRED, component_rules, country, currency, object_rules, query_rules, text,
+};
 
 /// Makes `schema` (an object schema) require `fields`, none of them nullable.
 fn require(schema: &mut Value, fields: &[&str]) {
@@ -202,6 +62,9 @@ fn not_null(p: &mut Value) {
         };
         obj.insert("type".into(), one);
     }
+    if let Some(Value::Array(values)) = obj.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(branches)) = obj.get(key) {
             let kept: Vec<Value> = branches
@@ -223,15 +86,38 @@ fn not_null(p: &mut Value) {
     }
 }
 
+/// Merges `keywords` into a property schema. A nullable property stays nullable: `null`
+/// still means "absent" to the server.
 fn merge(into: &mut Value, keywords: &Value) {
+    let nullable = into
+        .get("type")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x == "null"));
     if let (Some(target), Some(extra)) = (into.as_object_mut(), keywords.as_object()) {
         for (k, v) in extra {
             target.insert(k.clone(), v.clone());
         }
+        if nullable {
+            if let Some(Value::String(t)) = target.get("type").cloned() {
+                target.insert("type".into(), json!([t, "null"]));
+            }
+            if let Some(Value::Array(values)) = target.get_mut("enum")
+                && !values.contains(&Value::Null)
+            {
+                values.push(Value::Null);
+            }
+        }
     }
 }
 
-fn header_and_cursor(op: &mut Value) {
+fn header_and_cursor(path: &str, op: &mut Value) {
+    // An account's own listing takes the account from the path, never from the query.
+    if path.starts_with("/v1/accounts/{id}/")
+        && let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut)
+    {
+        params.retain(|p| !(p["in"] == "query" && p["name"] == "account_id"));
+    }
+    let rules = query_rules();
     for p in op
         .get_mut("parameters")
         .and_then(Value::as_array_mut)
@@ -248,7 +134,17 @@ fn header_and_cursor(op: &mut Value) {
                 json!({ "type": "string", "maxLength": 64, "pattern": CURSOR_PATTERN })
             }
             ("query", "external_id") => {
-                json!({ "type": "string", "minLength": 1, "maxLength": 200 })
+                let mut t = text(200);
+                t["type"] = json!("string");
+                t
+            }
+            ("query", "amount") => json!({ "type": "integer", "minimum": 0 }),
+            ("query", name)
+                if let Some((_, _, schema)) = rules
+                    .iter()
+                    .find(|(p, n, _)| *n == name && p.is_none_or(|p| p == path)) =>
+            {
+                schema.clone()
             }
             // Empty lists every country's configs.
             ("query", "country") => {
@@ -258,7 +154,11 @@ fn header_and_cursor(op: &mut Value) {
                 }
                 c
             }
-            ("query", "currency") => currency(),
+            // Optional only for an account with a preferred currency; clients send it.
+            ("query", "currency") => {
+                p["required"] = json!(true);
+                currency()
+            }
             _ => continue,
         };
         p["schema"] = schema;
@@ -283,6 +183,11 @@ fn apply(doc: &mut Value) {
                 }
             }
             require(schema, &required);
+        }
+        for (name, keywords) in object_rules() {
+            if let Some(schema) = schemas.get_mut(name) {
+                merge(schema, &keywords);
+            }
         }
     }
     let mut derived: Map<String, Value> = Map::new();
@@ -323,15 +228,15 @@ fn apply(doc: &mut Value) {
     {
         schemas.extend(derived);
     }
-    for item in doc
+    for (path, item) in doc
         .get_mut("paths")
         .and_then(Value::as_object_mut)
         .into_iter()
-        .flat_map(|m| m.values_mut())
+        .flat_map(|m| m.iter_mut())
     {
         for method in ["get", "post", "put", "patch", "delete"] {
             if let Some(op) = item.get_mut(method) {
-                header_and_cursor(op);
+                header_and_cursor(path, op);
             }
         }
     }
