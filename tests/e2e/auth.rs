@@ -147,3 +147,38 @@ async fn account_keys_see_only_their_account(app: &TestApp) {
         .collect();
     assert_eq!(ids, vec![mine.as_str()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentications_are_throttled_with_retry_after() {
+    let app = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+        c.auth_failure_limit = 3;
+    })
+    .await;
+    // The admin key works, and working never counts.
+    for _ in 0..5 {
+        app.get(&app.admin, "/v1/accounts").await.expect(200);
+    }
+    for i in 0..3 {
+        let r = app
+            .get(&format!("bk_admin_guess{i:026}"), "/v1/accounts")
+            .await
+            .expect(401);
+        assert_eq!(r.error_code(), "invalid_api_key");
+    }
+    // The fourth guess from this address is refused before any lookup.
+    let r = app
+        .get("bk_admin_guess99999999999999999999999999", "/v1/accounts")
+        .await
+        .expect(429);
+    assert_eq!(r.error_code(), "too_many_failed_authentications");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The whole address is: that is what stops a guesser who rotates keys.
+    app.get(&app.admin, "/v1/accounts").await.expect(429);
+    // A request without a key is not a failed guess and is told so.
+    let r = TestApp::send(app.request(Method::GET, "/v1/accounts", None))
+        .await
+        .expect(401);
+    assert_eq!(r.error_code(), "missing_api_key");
+    app.stop().await;
+}

@@ -115,6 +115,8 @@ pub struct AppState {
     pub paypal_return_page: Option<String>,
     /// The movable clock, only in test mode (`BILLING_TEST_MODE=true`).
     pub test_clock: Option<Arc<billing_domain::ports::TestClock>>,
+    /// Failed-authentication counts of this process.
+    pub auth_throttle: Arc<crate::auth_throttle::AuthThrottle>,
 }
 
 impl AppState {
@@ -149,6 +151,9 @@ impl AppState {
             .unwrap_or_else(|_| "{}".to_owned()),
             paypal_return_page: config.paypal_return_page.clone(),
             test_clock: None,
+            auth_throttle: Arc::new(crate::auth_throttle::AuthThrottle::new(
+                config.auth_failure_limit,
+            )),
         }
     }
 

@@ -17,6 +17,7 @@ use billing_domain::entities::Principal;
 use billing_domain::entities::audit::RequestContext;
 
 use crate::app::AppState;
+use crate::auth_throttle::AuthThrottle;
 use crate::error::ApiError;
 use crate::request_id;
 
@@ -110,16 +111,34 @@ async fn lookup(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
     let state = req
         .app_data::<Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let principal = state
-        .services
-        .api_keys
-        .authenticate(token)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            e if e.status.as_u16() == 401 => challenge(e),
-            e => e,
-        })?;
-    Ok(Some(principal))
+    let peer = req.peer_addr().map(|a| a.ip().to_string());
+    let subjects = AuthThrottle::subjects(peer.as_deref(), token);
+    let (by_address, by_key) = subjects.split_at(subjects.len() - 1);
+    // An address that kept failing is refused before its key is looked up.
+    state.auth_throttle.check(by_address).map_err(throttled)?;
+    match state.services.api_keys.authenticate(token).await {
+        Ok(principal) => Ok(Some(principal)),
+        Err(e) => match ApiError::from(e) {
+            e if e.status.as_u16() == 401 => {
+                // A key prefix that kept failing is refused too; a valid key with that
+                // prefix is not (it never gets here), so nobody can lock a key out.
+                state.auth_throttle.check(by_key).map_err(throttled)?;
+                state.auth_throttle.record_failure(&subjects);
+                Err(challenge(e))
+            }
+            e => Err(e),
+        },
+    }
+}
+
+fn throttled(retry_after: u64) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        crate::error::ErrorType::AuthenticationError,
+        "too_many_failed_authentications",
+        format!("too many failed authentications; retry in {retry_after} s"),
+    )
+    .header("Retry-After", retry_after.to_string())
 }
 
 fn context(principal: Principal) -> RequestContext {

@@ -16,6 +16,7 @@
 //! | `manual_payment_expiry_days`  | `BILLING_MANUAL_PAYMENT_EXPIRY_DAYS` | `7`                        |
 //! | `invoice_due_days`            | `BILLING_INVOICE_DUE_DAYS`       | `14`                          |
 //! | `subscription_due_days`       | `BILLING_SUBSCRIPTION_DUE_DAYS`  | `7` (a sent renewal invoice; never past the period end) |
+//! | `auth_failure_limit`          | `BILLING_AUTH_FAILURE_LIMIT`     | `20` failed authentications a minute per client address and per key prefix, then 429 (`0`: off) |
 //! | `max_proof_bytes`             | `BILLING_MAX_PROOF_BYTES`        | `5242880` (5 MiB)             |
 //! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
 //! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
@@ -89,6 +90,7 @@ struct FileConfig {
     invoice_due_days: Option<i64>,
     subscription_due_days: Option<i64>,
     max_proof_bytes: Option<usize>,
+    auth_failure_limit: Option<u32>,
 }
 
 /// The server's configuration.
@@ -124,6 +126,8 @@ pub struct Config {
     /// `BILLING_TEST_MODE=true`: the server's clock can be moved forward with
     /// `POST /v1/test/clock` (never in production: renewals and expiries follow it).
     pub test_mode: bool,
+    /// Failed authentications a minute per client address and per key prefix before 429.
+    pub auth_failure_limit: u32,
 }
 
 /// The gateway settings the server reads, by environment variable name.
@@ -148,6 +152,7 @@ pub const GATEWAY_ENV: &[&str] = &[
     "BILLING_PAYPAL_OAUTH_BASE",
     "BILLING_PAYPAL_BRAND_NAME",
     "BILLING_PAYPAL_TIMEOUT_MS",
+    "BILLING_PAYPAL_VAULT",
 ];
 
 /// Gateway settings by variable name. Its `Debug` shows the names only: values hold secrets.
@@ -193,6 +198,7 @@ impl Default for Config {
             gateway_env: GatewayEnv::default(),
             paypal_return_page: None,
             test_mode: false,
+            auth_failure_limit: 20,
         }
     }
 }
@@ -365,6 +371,9 @@ impl Config {
         if let Some(v) = f.subscription_due_days {
             c.payments.subscription_due_days = v;
         }
+        if let Some(v) = f.auth_failure_limit {
+            c.auth_failure_limit = v;
+        }
         if let Some(v) = f.max_proof_bytes {
             c.payments.max_proof_bytes = v;
         }
@@ -419,6 +428,10 @@ impl Config {
                 "must be a whole number of seconds",
             )?);
         }
+        if let Some(v) = env("BILLING_AUTH_FAILURE_LIMIT") {
+            c.auth_failure_limit =
+                parse_env("BILLING_AUTH_FAILURE_LIMIT", v, "must be a whole number")?;
+        }
         if let Some(v) = env("BILLING_TEST_MODE") {
             c.test_mode = parse_env("BILLING_TEST_MODE", v, "must be true or false")?;
         }
@@ -445,6 +458,9 @@ impl Config {
             workers: 2,
             db_pool_size: 8,
             client_request_timeout: Duration::from_secs(120),
+            // Tests send many bad keys from one address on purpose; the throttle's own test
+            // turns it on.
+            auth_failure_limit: 0,
             ..Self::default()
         }
     }

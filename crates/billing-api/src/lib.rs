@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod auth_throttle;
 pub mod cli;
 pub mod config;
 pub mod error;
