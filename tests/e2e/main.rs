@@ -35,6 +35,7 @@ mod purchases;
 mod refund_failures;
 mod refunds;
 mod reservations;
+mod shutdown;
 mod subscriptions_cancel;
 mod subscriptions_manual;
 mod subscriptions_paypal;

@@ -17,6 +17,7 @@
 //! | `invoice_due_days`            | `BILLING_INVOICE_DUE_DAYS`       | `14`                          |
 //! | `subscription_due_days`       | `BILLING_SUBSCRIPTION_DUE_DAYS`  | `7` (a sent renewal invoice; never past the period end) |
 //! | `auth_failure_limit`          | `BILLING_AUTH_FAILURE_LIMIT`     | `20` failed authentications a minute per client address and per key prefix, then 429 (`0`: off) |
+//! | —                             | `BILLING_SHUTDOWN_DRAIN_SECONDS` | `5`: after SIGTERM, not ready but serving, before it stops accepting |
 //! | `max_proof_bytes`             | `BILLING_MAX_PROOF_BYTES`        | `5242880` (5 MiB)             |
 //! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
 //! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
@@ -128,6 +129,8 @@ pub struct Config {
     pub test_mode: bool,
     /// Failed authentications a minute per client address and per key prefix before 429.
     pub auth_failure_limit: u32,
+    /// How long a process keeps serving after SIGTERM, not ready, before it stops accepting.
+    pub shutdown_drain: Duration,
 }
 
 /// The gateway settings the server reads, by environment variable name.
@@ -199,6 +202,7 @@ impl Default for Config {
             paypal_return_page: None,
             test_mode: false,
             auth_failure_limit: 20,
+            shutdown_drain: crate::lifecycle::DEFAULT_DRAIN,
         }
     }
 }
@@ -431,6 +435,13 @@ impl Config {
         if let Some(v) = env("BILLING_AUTH_FAILURE_LIMIT") {
             c.auth_failure_limit =
                 parse_env("BILLING_AUTH_FAILURE_LIMIT", v, "must be a whole number")?;
+        }
+        if let Some(v) = env("BILLING_SHUTDOWN_DRAIN_SECONDS") {
+            c.shutdown_drain = Duration::from_secs(parse_env(
+                "BILLING_SHUTDOWN_DRAIN_SECONDS",
+                v,
+                "must be a whole number of seconds",
+            )?);
         }
         if let Some(v) = env("BILLING_TEST_MODE") {
             c.test_mode = parse_env("BILLING_TEST_MODE", v, "must be true or false")?;

@@ -1,6 +1,7 @@
 //! Starting the HTTP server: open and migrate the store, bind, start the background sweeps,
 //! shut down gracefully. [`start`] runs it on its own thread (tests start the real server on
-//! port 0 with it); [`run`] blocks until SIGINT/SIGTERM (the `serve` command).
+//! port 0 with it); [`run`] blocks until SIGINT/SIGTERM, then drains and stops in order
+//! ([`crate::lifecycle`]; the `serve` command).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, mpsc};
@@ -93,11 +94,15 @@ pub fn prepare(config: &Config) -> Result<Data<AppState>, ServerError> {
     Ok(Data::new(AppState::new(store, config)))
 }
 
-fn bind(
-    config: &Config,
-    state: Data<AppState>,
-    signals: bool,
-) -> Result<(actix_web::dev::Server, SocketAddr), ServerError> {
+/// A bound server, its address and its sweeps task.
+type Bound = (
+    actix_web::dev::Server,
+    SocketAddr,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Binds the server (signals are handled by [`run`], in order) and starts the sweeps.
+fn bind(config: &Config, state: Data<AppState>) -> Result<Bound, ServerError> {
     let factory_state = state.clone();
     let mut server = HttpServer::new(move || app::build(factory_state.clone()))
         .workers(config.workers)
@@ -109,9 +114,7 @@ fn bind(
             bind: config.bind.clone(),
             source,
         })?;
-    if !signals {
-        server = server.disable_signals();
-    }
+    server = server.disable_signals();
     let addr = server
         .addrs()
         .first()
@@ -121,12 +124,12 @@ fn bind(
             source: std::io::Error::other("no address"),
         })?;
     let server = server.run();
-    rt::spawn(sweeps(
+    let sweeps = rt::spawn(sweeps(
         state,
         config.sweep_interval,
         config.idempotency_retention,
     ));
-    Ok((server, addr))
+    Ok((server, addr, sweeps))
 }
 
 /// Background sweeps every `interval`: the subscription scheduler, then the janitors
@@ -136,7 +139,13 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_purge: Option<std::time::Instant> = None;
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = state.lifecycle.sweeps_stopping() => return,
+        }
+        if state.lifecycle.sweeps_should_stop() {
+            return;
+        }
         match state.payments.subscriptions.run_due().await {
             Ok(r) if r.steps == 0 && r.failures == 0 => {}
             Ok(r) => tracing::info!(
@@ -250,8 +259,8 @@ fn serve_state(config: Config, state: Data<AppState>) -> Result<RunningServer, S
         .name("billing-server".into())
         .spawn(move || {
             rt::System::new().block_on(async move {
-                match bind(&config, state, false) {
-                    Ok((server, addr)) => {
+                match bind(&config, state) {
+                    Ok((server, addr, _sweeps)) => {
                         let _ = tx.send(Ok((server.handle(), addr)));
                         if let Err(e) = server.await {
                             tracing::error!(error = %e, "server stopped with an error");
@@ -279,12 +288,36 @@ fn serve_state(config: Config, state: Data<AppState>) -> Result<RunningServer, S
     }
 }
 
-/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+/// How long shutdown waits for the sweeps' current pass.
+const SWEEPS_GRACE: Duration = Duration::from_secs(60);
+
+/// Serves until SIGINT or SIGTERM, then shuts down in order (see [`crate::lifecycle`]).
 pub fn run(config: Config) -> Result<(), ServerError> {
     rt::System::new().block_on(async move {
         let state = prepare(&config)?;
-        let (server, addr) = bind(&config, state, true)?;
+        let (server, addr, sweeps) = bind(&config, state.clone())?;
         tracing::info!(%addr, workers = config.workers, "billing API listening");
+        let handle = server.handle();
+        let drain = config.shutdown_drain;
+        rt::spawn(async move {
+            let signal = crate::lifecycle::termination().await;
+            state.lifecycle.begin_drain();
+            if signal == crate::lifecycle::Termination::Terminate {
+                tracing::info!(
+                    drain_seconds = drain.as_secs(),
+                    "shutting down: not ready, still serving while the load balancer drains"
+                );
+                tokio::time::sleep(drain).await;
+            } else {
+                tracing::info!("interrupted: shutting down without a drain period");
+            }
+            state.lifecycle.stop_sweeps();
+            if tokio::time::timeout(SWEEPS_GRACE, sweeps).await.is_err() {
+                tracing::warn!("the sweeps did not finish their pass in time");
+            }
+            tracing::info!("no longer accepting; finishing requests in flight");
+            handle.stop(true).await;
+        });
         server
             .await
             .map_err(|e| ServerError::Thread(e.to_string()))?;

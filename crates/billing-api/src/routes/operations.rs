@@ -38,10 +38,19 @@ async fn healthz() -> HttpResponse {
     })
 }
 
-/// Readiness: the database answers (503 `service_unavailable` when it does not).
+/// Readiness: the database answers (503 `service_unavailable` when it does not), and the
+/// process is not shutting down (503 `shutting_down` from SIGTERM on).
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorResponse)))]
 #[get("/readyz")]
 async fn readyz(state: Data<AppState>) -> HandlerResult {
+    if state.lifecycle.is_draining() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            crate::error::ErrorType::ApiError,
+            "shutting_down",
+            "this process is shutting down; send traffic to another",
+        ));
+    }
     state.store.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok",
