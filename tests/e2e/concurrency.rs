@@ -16,7 +16,7 @@ use crate::support::TestApp;
 ///   debits on one account queue behind one row lock).
 ///
 /// Returns the final status and body, and how many retries it took.
-async fn post_with_retries(
+pub(crate) async fn post_with_retries(
     client: &reqwest::Client,
     url: &str,
     key: &str,

@@ -35,6 +35,7 @@ mod purchases;
 mod refund_failures;
 mod refunds;
 mod reservations;
+mod scale_out;
 mod shutdown;
 mod subscriptions_cancel;
 mod subscriptions_manual;
