@@ -18,6 +18,7 @@ mod catalog;
 mod cli;
 mod concurrency;
 mod conventions;
+mod crash;
 mod credits;
 mod gateway_paypal;
 mod gateway_stripe;

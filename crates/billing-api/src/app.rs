@@ -115,6 +115,8 @@ pub struct AppState {
     pub paypal_return_page: Option<String>,
     /// The movable clock, only in test mode (`BILLING_TEST_MODE=true`).
     pub test_clock: Option<Arc<billing_domain::ports::TestClock>>,
+    /// How long an unfinished request holds its Idempotency-Key.
+    pub idempotency_lease: time::Duration,
     /// Shutdown state (draining, sweeps stopping).
     pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
     /// Failed-authentication counts of this process.
@@ -153,6 +155,8 @@ impl AppState {
             .unwrap_or_else(|_| "{}".to_owned()),
             paypal_return_page: config.paypal_return_page.clone(),
             test_clock: None,
+            idempotency_lease: time::Duration::try_from(config.idempotency_lease)
+                .unwrap_or(time::Duration::minutes(2)),
             lifecycle: Arc::default(),
             auth_throttle: Arc::new(crate::auth_throttle::AuthThrottle::new(
                 config.auth_failure_limit,

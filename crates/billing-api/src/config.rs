@@ -17,6 +17,7 @@
 //! | `invoice_due_days`            | `BILLING_INVOICE_DUE_DAYS`       | `14`                          |
 //! | `subscription_due_days`       | `BILLING_SUBSCRIPTION_DUE_DAYS`  | `7` (a sent renewal invoice; never past the period end) |
 //! | `auth_failure_limit`          | `BILLING_AUTH_FAILURE_LIMIT`     | `20` failed authentications a minute per client address and per key prefix, then 429 (`0`: off) |
+//! | —                             | `BILLING_IDEMPOTENCY_LEASE_SECONDS` | `120`: an unfinished request holds its key this long |
 //! | —                             | `BILLING_SHUTDOWN_DRAIN_SECONDS` | `5`: after SIGTERM, not ready but serving, before it stops accepting |
 //! | `max_proof_bytes`             | `BILLING_MAX_PROOF_BYTES`        | `5242880` (5 MiB)             |
 //! | —                             | `BILLING_STRIPE_*` (see [`GATEWAY_ENV`], docs/stripe.md) | Stripe off |
@@ -131,6 +132,8 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// How long a process keeps serving after SIGTERM, not ready, before it stops accepting.
     pub shutdown_drain: Duration,
+    /// How long an unfinished request holds its Idempotency-Key (a retry then runs it).
+    pub idempotency_lease: Duration,
 }
 
 /// The gateway settings the server reads, by environment variable name.
@@ -203,6 +206,7 @@ impl Default for Config {
             test_mode: false,
             auth_failure_limit: 20,
             shutdown_drain: crate::lifecycle::DEFAULT_DRAIN,
+            idempotency_lease: Duration::from_secs(120),
         }
     }
 }
@@ -435,6 +439,13 @@ impl Config {
         if let Some(v) = env("BILLING_AUTH_FAILURE_LIMIT") {
             c.auth_failure_limit =
                 parse_env("BILLING_AUTH_FAILURE_LIMIT", v, "must be a whole number")?;
+        }
+        if let Some(v) = env("BILLING_IDEMPOTENCY_LEASE_SECONDS") {
+            c.idempotency_lease = Duration::from_secs(parse_env(
+                "BILLING_IDEMPOTENCY_LEASE_SECONDS",
+                v,
+                "must be a whole number of seconds",
+            )?);
         }
         if let Some(v) = env("BILLING_SHUTDOWN_DRAIN_SECONDS") {
             c.shutdown_drain = Duration::from_secs(parse_env(

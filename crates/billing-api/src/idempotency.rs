@@ -6,7 +6,10 @@
 //! * Same key, same request (SHA-256 over method, path and body): the stored response is
 //!   replayed with `Idempotent-Replayed: true`.
 //! * Same key, another request: 422 `idempotency_key_reused`.
-//! * Same key while the first is still running: 409 `idempotency_in_progress`.
+//! * Same key while the first is still running: 409 `idempotency_in_progress` — for at most
+//!   `BILLING_IDEMPOTENCY_LEASE_SECONDS` (120): a first attempt whose process died never
+//!   completes, and after the lease a retry runs the request again (its operations are
+//!   idempotent by their own references and guards, so it lands once).
 //! * A 5xx response (or a dropped request) abandons the record, so a retry can run.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -167,7 +170,26 @@ pub async fn middleware(
         response_body: None,
         created_at: state.services.clock.now(),
     };
-    match repo.begin(&record).await {
+    let mut begun = repo.begin(&record).await;
+    // A first attempt that never finished because its process died (a crash, a kill) holds
+    // the key only for the lease: then the retry runs it again.
+    if let Ok(IdempotencyBegin::Existing(r)) = &begun
+        && r.response_status.is_none()
+        && r.request_hash == hash
+    {
+        let stale_before = record.created_at - state.idempotency_lease;
+        if r.created_at < stale_before {
+            match repo.take_over_stale(&record, stale_before).await {
+                Ok(true) => {
+                    tracing::warn!(key = %key, "an unfinished request's Idempotency-Key outlived its lease; running the retry");
+                    begun = Ok(IdempotencyBegin::Started);
+                }
+                Ok(false) => {}
+                Err(e) => begun = Err(e),
+            }
+        }
+    }
+    match begun {
         Err(e) => Ok(reply(req, e.into())),
         Ok(IdempotencyBegin::Existing(r)) if r.request_hash != hash => Ok(reply(
             req,

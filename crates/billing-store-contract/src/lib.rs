@@ -155,6 +155,7 @@ macro_rules! contract_suite {
                 idempotency_abandon_allows_a_retry,
                 idempotency_purge_before,
                 idempotency_concurrent_begins_start_once,
+                idempotency_a_stale_unfinished_request_is_taken_over_once,
             }
             ledger {
                 grant_and_debit,

@@ -33,6 +33,26 @@ impl IdempotencyRepository for MemoryIdempotency {
         })
     }
 
+    async fn take_over_stale(
+        &self,
+        record: &IdempotencyRecord,
+        stale_before: OffsetDateTime,
+    ) -> Result<bool, RepoError> {
+        self.0.with(|s| {
+            let Some(existing) = s.idempotency.get_mut(&key(&record.principal, &record.key)) else {
+                return Ok(false);
+            };
+            if existing.response_status.is_some()
+                || existing.request_hash != record.request_hash
+                || existing.created_at >= stale_before
+            {
+                return Ok(false);
+            }
+            existing.created_at = record.created_at;
+            Ok(true)
+        })
+    }
+
     /// Stores the response; a record that already has one keeps its first response.
     async fn complete(
         &self,

@@ -202,3 +202,76 @@ pub async fn idempotency_concurrent_begins_start_once(h: &Harness) {
     }
     assert_eq!(started, 1);
 }
+
+pub async fn idempotency_a_stale_unfinished_request_is_taken_over_once(h: &Harness) {
+    let r = record("crashed");
+    h.repos.idempotency.begin(&r).await.unwrap();
+    let retry = IdempotencyRecord {
+        created_at: at(300),
+        ..r.clone()
+    };
+    // Not stale yet: the first attempt may still be running.
+    assert!(
+        !h.repos
+            .idempotency
+            .take_over_stale(&retry, at(0))
+            .await
+            .unwrap()
+    );
+    // Another request under the key is never taken over (it stays a 422).
+    let other = IdempotencyRecord {
+        request_hash: "other".into(),
+        ..retry.clone()
+    };
+    assert!(
+        !h.repos
+            .idempotency
+            .take_over_stale(&other, at(200))
+            .await
+            .unwrap()
+    );
+    // Stale: taken once, the record restarted as the retry.
+    assert!(
+        h.repos
+            .idempotency
+            .take_over_stale(&retry, at(200))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.repos
+            .idempotency
+            .take_over_stale(&retry, at(200))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        h.repos.idempotency.begin(&r).await.unwrap(),
+        IdempotencyBegin::Existing(retry.clone())
+    );
+    // A finished request is never taken over.
+    h.repos
+        .idempotency
+        .complete("key_1", "crashed", 201, b"{}")
+        .await
+        .unwrap();
+    let later = IdempotencyRecord {
+        created_at: at(900),
+        ..r.clone()
+    };
+    assert!(
+        !h.repos
+            .idempotency
+            .take_over_stale(&later, at(800))
+            .await
+            .unwrap()
+    );
+    // An unknown key: nothing to take.
+    assert!(
+        !h.repos
+            .idempotency
+            .take_over_stale(&record("never"), at(800))
+            .await
+            .unwrap()
+    );
+}

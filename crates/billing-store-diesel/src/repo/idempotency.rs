@@ -48,6 +48,31 @@ impl IdempotencyRepository for IdempotencyRepo {
             .await
     }
 
+    async fn take_over_stale(
+        &self,
+        record: &IdempotencyRecord,
+        stale_before: OffsetDateTime,
+    ) -> Result<bool, RepoError> {
+        let (principal, key, hash) = (
+            record.principal.clone(),
+            record.key.clone(),
+            record.request_hash.clone(),
+        );
+        let (at, before) = (record.created_at, stale_before);
+        self.0
+            .run(move |conn| {
+                // One conditional update: of concurrent takers exactly one matches the row.
+                let taken = diesel::update(ik::idempotency_keys.find((&principal, &key)))
+                    .filter(ik::response_status.is_null())
+                    .filter(ik::request_hash.eq(&hash))
+                    .filter(ik::created_at.lt(ts(before)))
+                    .set(ik::created_at.eq(ts(at)))
+                    .execute(conn)?;
+                Ok(taken == 1)
+            })
+            .await
+    }
+
     async fn complete(
         &self,
         principal: &str,
