@@ -44,3 +44,4 @@ mod subscriptions_paypal;
 mod subscriptions_scale;
 mod subscriptions_stripe;
 mod subscriptions_trials;
+mod webhook_storm;
