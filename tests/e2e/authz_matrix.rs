@@ -24,6 +24,7 @@ const PUBLIC: &[&str] = &[
     "/readyz",
     "/metrics",
     "/openapi.json",
+    "/docs",
 ];
 
 /// Account routes only an operator may call (scope admin).

@@ -22,7 +22,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(db: &str, port: u16) -> Child {
+/// A server process, killed when dropped (also when an assertion fails).
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &str, port: u16) -> Process {
     Command::new(env!("CARGO_BIN_EXE_billing"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", db)
@@ -33,6 +43,7 @@ fn serve(db: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Process)
         .expect("start billing serve")
 }
 
@@ -74,7 +85,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut child = serve(db, port);
+    let child = serve(db, port);
     wait_ready(&app.client, &url).await;
     let url = Arc::new(url);
     let mut tasks = Vec::new();
@@ -130,9 +141,8 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     // Kill it mid-load, without warning, and bring it back on the same port.
     tokio::time::sleep(Duration::from_millis(250)).await;
-    child.kill().unwrap();
-    let _ = child.wait();
-    let mut again = serve(db, port);
+    drop(child);
+    let again = serve(db, port);
     let mut spent: BTreeMap<&str, i64> = BTreeMap::new();
     for t in tasks {
         let (kind, credits) = t.await.unwrap();
@@ -173,8 +183,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     )
     .await;
     assert_eq!(v["ok"], true, "{v}");
-    let _ = again.kill();
-    let _ = again.wait();
+    drop(again);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

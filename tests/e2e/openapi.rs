@@ -171,3 +171,43 @@ async fn every_documented_operation_is_routed_and_every_endpoint_documented(app:
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_page_shows_every_operation_and_loads_nothing_from_elsewhere() {
+    let app = TestApp::start(crate::support::Backend::Sqlite).await;
+    let r = app
+        .client
+        .get(format!("{}/docs", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let page = r.text().await.unwrap();
+    let doc = billing_api::app::openapi_json();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(
+                page.contains(&format!("id=\"{id}\"")),
+                "{id} is on the page"
+            );
+        }
+        assert!(page.contains(&format!("<code>{path}</code>")), "{path}");
+    }
+    assert!(page.contains("id=\"schema-CreateAccountInput\""));
+    for outside in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!page.contains(outside), "the page loads nothing: {outside}");
+    }
+    app.stop().await;
+}

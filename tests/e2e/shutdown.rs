@@ -13,7 +13,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(db: &str, port: u16) -> Child {
+/// A server process, killed when dropped (when an assertion fails before it exits).
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &str, port: u16) -> Process {
     Command::new(env!("CARGO_BIN_EXE_billing"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", db)
@@ -23,6 +33,7 @@ fn serve(db: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Process)
         .expect("start billing serve")
 }
 
@@ -39,9 +50,9 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     }
 }
 
-fn sigterm(child: &Child) {
+fn sigterm(p: &Process) {
     let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &p.0.id().to_string()])
         .status()
         .unwrap()
         .success();
@@ -93,7 +104,7 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
     // Then it stops accepting and exits cleanly, well within its bounds.
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = child.0.try_wait().unwrap() {
             break s;
         }
         assert!(Instant::now() < deadline, "still running after SIGTERM");
@@ -106,7 +117,7 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
     );
 
     // The next start finds both accounts and a consistent ledger.
-    let mut again = serve(&db, port);
+    let again = serve(&db, port);
     wait_ready(&client, &base).await;
     let list: serde_json::Value = client
         .get(format!("{base}/v1/accounts"))
@@ -129,5 +140,4 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
         .unwrap();
     assert_eq!(verify["drift"], serde_json::json!([]), "{verify}");
     sigterm(&again);
-    let _ = again.wait();
 }

@@ -111,6 +111,8 @@ pub struct AppState {
     pub routes: RouteTable,
     /// The OpenAPI document, serialized once.
     pub openapi_json: String,
+    /// The reference page served at `/docs`, rendered from the same document.
+    pub docs_html: String,
     /// Where the PayPal return redirects the payer (`BILLING_PAYPAL_RETURN_PAGE`).
     pub paypal_return_page: Option<String>,
     /// The movable clock, only in test mode (`BILLING_TEST_MODE=true`).
@@ -142,6 +144,7 @@ impl AppState {
         )
         .with_webhook_events(store.webhook_events());
         let doc = openapi();
+        let served = crate::openapi_rules::with_conventions(&doc);
         Self {
             services,
             payments,
@@ -149,10 +152,8 @@ impl AppState {
             store,
             metrics: Arc::new(Metrics::new()),
             routes: RouteTable::from_doc(&doc),
-            openapi_json: serde_json::to_string_pretty(&crate::openapi_rules::with_conventions(
-                &doc,
-            ))
-            .unwrap_or_else(|_| "{}".to_owned()),
+            openapi_json: serde_json::to_string_pretty(&served).unwrap_or_else(|_| "{}".to_owned()),
+            docs_html: crate::docs_page::render(&served),
             paypal_return_page: config.paypal_return_page.clone(),
             test_clock: None,
             idempotency_lease: time::Duration::try_from(config.idempotency_lease)

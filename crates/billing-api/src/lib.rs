@@ -13,6 +13,7 @@ pub mod auth;
 pub mod auth_throttle;
 pub mod cli;
 pub mod config;
+pub mod docs_page;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
         .service(metrics)
-        .service(openapi_json);
+        .service(openapi_json)
+        .service(docs);
 }
 
 /// Liveness: the process answers.
@@ -74,4 +75,18 @@ async fn openapi_json(state: Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(state.openapi_json.clone())
+}
+
+/// The API reference as one HTML page, rendered from `/openapi.json`; self-contained (no
+/// script, nothing loaded from elsewhere).
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The reference page", content_type = "text/html", body = String)))]
+#[get("/docs")]
+async fn docs(state: Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ))
+        .body(state.docs_html.clone())
 }
