@@ -119,6 +119,8 @@ pub struct AppState {
     pub test_clock: Option<Arc<billing_domain::ports::TestClock>>,
     /// How long an unfinished request holds its Idempotency-Key.
     pub idempotency_lease: time::Duration,
+    /// This process's name as a holder of job leases (random per start).
+    pub process_id: String,
     /// Shutdown state (draining, sweeps stopping).
     pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
     /// Failed-authentication counts of this process.
@@ -158,6 +160,11 @@ impl AppState {
             test_clock: None,
             idempotency_lease: time::Duration::try_from(config.idempotency_lease)
                 .unwrap_or(time::Duration::minutes(2)),
+            process_id: format!(
+                "{}-{}",
+                std::process::id(),
+                billing_domain::types::EventId::generate(time::OffsetDateTime::now_utc())
+            ),
             lifecycle: Arc::default(),
             auth_throttle: Arc::new(crate::auth_throttle::AuthThrottle::new(
                 config.auth_failure_limit,

@@ -138,13 +138,19 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_purge: Option<std::time::Instant> = None;
+    // The janitors are singletons across processes on one database: this process runs them
+    // while it holds their lease, renewed every pass (the scheduler claims per subscription).
+    let lease = time::Duration::try_from(interval * 3)
+        .unwrap_or(time::Duration::seconds(30))
+        .max(time::Duration::seconds(30));
+    let holder = state.process_id.clone();
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            () = state.lifecycle.sweeps_stopping() => return,
+            () = state.lifecycle.sweeps_stopping() => break,
         }
         if state.lifecycle.sweeps_should_stop() {
-            return;
+            break;
         }
         match state.payments.subscriptions.run_due().await {
             Ok(r) if r.steps == 0 && r.failures == 0 => {}
@@ -154,6 +160,22 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
                 "subscription scheduler ran"
             ),
             Err(e) => tracing::warn!(error = %e, "subscription scheduler failed"),
+        }
+        let now = state.services.clock.now();
+        match state
+            .services
+            .repos
+            .job_leases
+            .acquire(JANITORS, &holder, now, now + lease)
+            .await
+        {
+            Ok(true) => {}
+            // Another process runs them now.
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take the janitors' lease");
+                continue;
+            }
         }
         sweep_once(&state).await;
         if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
@@ -170,7 +192,20 @@ async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) 
             }
         }
     }
+    // Shutting down: another process may take the janitors over at once.
+    if let Err(e) = state
+        .services
+        .repos
+        .job_leases
+        .release(JANITORS, &holder)
+        .await
+    {
+        tracing::warn!(error = %e, "could not give the janitors' lease up");
+    }
 }
+
+/// The lease name of the janitor passes ([`sweep_once`] and the idempotency purge).
+pub const JANITORS: &str = "janitors";
 
 /// One pass of the janitors: expire due holds, cancel unpaid manual payments, ask the
 /// gateways about uncertain payments and unacknowledged refunds. The test clock runs it at

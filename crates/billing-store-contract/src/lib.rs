@@ -229,6 +229,8 @@ macro_rules! contract_suite {
                 audit_insert_and_list_filters,
                 outbox_list_undelivered_mark_delivered,
                 health_ping,
+                job_lease_one_holder_until_it_runs_out,
+                job_lease_concurrent_takers_get_one_holder,
             }
             plans {
                 plan_insert_get_update_list,

@@ -177,6 +177,7 @@ impl Store {
             audit: Arc::new(repo::audit::AuditRepo(db.clone())),
             outbox: Arc::new(repo::outbox::OutboxRepo(db.clone())),
             health: Arc::new(repo::health::HealthRepo(db.clone())),
+            job_leases: Arc::new(repo::job_leases::JobLeaseRepo(db.clone())),
         }
     }
 

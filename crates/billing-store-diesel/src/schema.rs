@@ -413,6 +413,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use crate::sql_types::UtcTimestamp;
+    use diesel::sql_types::*;
+
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        leased_until -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -437,4 +448,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     invoice_number_sequences,
     gateway_retries,
+    job_leases,
 );

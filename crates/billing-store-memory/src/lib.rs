@@ -20,6 +20,7 @@ mod audit;
 mod billing;
 mod catalog;
 mod idempotency;
+mod job_leases;
 mod ledger;
 mod outbox;
 mod payment_change;
@@ -125,6 +126,7 @@ impl MemoryStore {
             audit: Arc::new(audit::MemoryAudit(s.clone())),
             outbox: Arc::new(outbox::MemoryOutbox(s.clone())),
             health: Arc::new(MemoryHealth),
+            job_leases: Arc::new(job_leases::MemoryJobLeases(s.clone())),
         }
     }
 

@@ -61,6 +61,8 @@ pub(crate) struct State {
     >,
     /// Gateway webhook events by `(gateway, event_id)`.
     pub webhook_events: HashMap<(PaymentMethodKind, String), WebhookEvent>,
+    /// Leases on singleton jobs: job → (holder, leased until).
+    pub job_leases: HashMap<String, (String, time::OffsetDateTime)>,
 }
 
 /// A subscription row: the entity and the scheduler's claim on it.

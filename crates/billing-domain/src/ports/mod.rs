@@ -14,6 +14,7 @@ pub mod clock;
 pub mod gateway;
 pub mod hold_rules;
 pub mod idempotency;
+pub mod job_leases;
 pub mod ledger;
 pub mod outbox;
 pub mod payment_flow;
@@ -31,6 +32,7 @@ pub use catalog::{CreditPackageRepository, PaymentMethodConfigRepository};
 pub use clock::{Clock, FixedClock, SystemClock, TestClock};
 pub use gateway::{GatewayError, PaymentGateway};
 pub use idempotency::IdempotencyRepository;
+pub use job_leases::JobLeaseRepository;
 pub use ledger::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,
     PostingOutcome, ReservationOutcome, SettleReservation,
@@ -86,4 +88,6 @@ pub struct Repositories {
     pub outbox: Arc<dyn OutboxRepository>,
     /// Health check.
     pub health: Arc<dyn StoreHealth>,
+    /// Leases on singleton background jobs.
+    pub job_leases: Arc<dyn JobLeaseRepository>,
 }

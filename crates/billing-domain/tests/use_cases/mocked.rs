@@ -57,6 +57,7 @@ impl Mocks {
             audit: Arc::new(MockAuditRepository::new()),
             outbox: Arc::new(MockOutboxRepository::new()),
             health: Arc::new(MockStoreHealth::new()),
+            job_leases: Arc::new(billing_domain::ports::job_leases::MockJobLeaseRepository::new()),
         };
         Services::new(
             repos,

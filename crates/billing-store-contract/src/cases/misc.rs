@@ -171,3 +171,47 @@ pub async fn outbox_list_undelivered_mark_delivered(h: &Harness) {
 pub async fn health_ping(h: &Harness) {
     h.repos.health.ping().await.unwrap();
 }
+
+pub async fn job_lease_one_holder_until_it_runs_out(h: &Harness) {
+    let l = &h.repos.job_leases;
+    assert!(l.acquire("janitor", "a", at(0), at(100)).await.unwrap());
+    assert!(
+        !l.acquire("janitor", "b", at(50), at(150)).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        l.acquire("janitor", "a", at(90), at(190)).await.unwrap(),
+        "a renews"
+    );
+    assert!(
+        !l.acquire("janitor", "b", at(150), at(250)).await.unwrap(),
+        "renewed"
+    );
+    // Another job is another lease.
+    assert!(l.acquire("purge", "b", at(150), at(250)).await.unwrap());
+    // a stopped renewing: b takes it over once it ran out, and a has lost it.
+    assert!(l.acquire("janitor", "b", at(190), at(290)).await.unwrap());
+    assert!(!l.acquire("janitor", "a", at(200), at(300)).await.unwrap());
+    // Only the holder gives it up.
+    l.release("janitor", "a").await.unwrap();
+    assert!(!l.acquire("janitor", "c", at(210), at(310)).await.unwrap());
+    l.release("janitor", "b").await.unwrap();
+    assert!(l.acquire("janitor", "c", at(210), at(310)).await.unwrap());
+}
+
+pub async fn job_lease_concurrent_takers_get_one_holder(h: &Harness) {
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let l = h.repos.job_leases.clone();
+        tasks.push(tokio::spawn(async move {
+            l.acquire("race", &format!("p{i}"), at(0), at(100))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut holders = 0;
+    for t in tasks {
+        holders += usize::from(t.await.unwrap());
+    }
+    assert_eq!(holders, 1);
+}

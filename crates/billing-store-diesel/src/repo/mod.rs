@@ -8,6 +8,7 @@ pub(crate) mod billing;
 pub(crate) mod catalog;
 pub(crate) mod health;
 pub(crate) mod idempotency;
+pub(crate) mod job_leases;
 pub(crate) mod ledger;
 pub(crate) mod outbox;
 pub(crate) mod payment_change;
