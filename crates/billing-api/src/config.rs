@@ -25,11 +25,13 @@
 //! | —                             | `BILLING_PAYPAL_RETURN_PAGE`     | none: the return answers JSON |
 //! | —                             | `BILLING_TEST_MODE`              | `false`; `true` mounts the test clock (`POST /v1/test/clock`) |
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use billing_domain::services::PaymentSettings;
+
+pub use crate::config_gateways::{GATEWAY_ENV, GatewayEnv};
+use crate::config_payments::{check_payments, payment_env};
 use serde::Deserialize;
 
 /// Log output format.
@@ -136,53 +138,6 @@ pub struct Config {
     pub idempotency_lease: Duration,
 }
 
-/// The gateway settings the server reads, by environment variable name.
-pub const GATEWAY_ENV: &[&str] = &[
-    "BILLING_STRIPE_SECRET_KEY",
-    "BILLING_STRIPE_WEBHOOK_SECRETS",
-    "BILLING_STRIPE_API_BASE",
-    "BILLING_STRIPE_SUCCESS_URL",
-    "BILLING_STRIPE_CANCEL_URL",
-    "BILLING_STRIPE_TIMEOUT_SECS",
-    "BILLING_PAYPAL_CLIENT_ID",
-    "BILLING_PAYPAL_CLIENT_SECRET",
-    "BILLING_PAYPAL_WEBHOOK_ID",
-    "BILLING_PAYPAL_RETURN_URL",
-    "BILLING_PAYPAL_CANCEL_URL",
-    "BILLING_PAYPAL_MODE",
-    "BILLING_PAYPAL_VERIFY",
-    "BILLING_PAYPAL_API_BASE",
-    "BILLING_PAYPAL_ORDERS_BASE",
-    "BILLING_PAYPAL_PAYMENTS_BASE",
-    "BILLING_PAYPAL_NOTIFICATIONS_BASE",
-    "BILLING_PAYPAL_OAUTH_BASE",
-    "BILLING_PAYPAL_BRAND_NAME",
-    "BILLING_PAYPAL_TIMEOUT_MS",
-    "BILLING_PAYPAL_VAULT",
-];
-
-/// Gateway settings by variable name. Its `Debug` shows the names only: values hold secrets.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct GatewayEnv(pub BTreeMap<String, String>);
-
-impl GatewayEnv {
-    /// The value of `name`, if set and not blank.
-    pub fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
-    }
-
-    /// Sets `name` to `value`.
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.insert(name.into(), value.into());
-    }
-}
-
-impl std::fmt::Debug for GatewayEnv {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
 /// The default database when nothing is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/billing.db";
 /// The default listen address.
@@ -211,7 +166,7 @@ impl Default for Config {
     }
 }
 
-fn parse_env<T: std::str::FromStr>(
+pub(crate) fn parse_env<T: std::str::FromStr>(
     name: &'static str,
     value: String,
     message: &'static str,
@@ -221,91 +176,6 @@ fn parse_env<T: std::str::FromStr>(
         value,
         message,
     })
-}
-
-/// The payment settings' environment variables.
-fn payment_env(
-    p: &mut PaymentSettings,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<(), ConfigError> {
-    if let Some(v) = env("BILLING_INVOICE_PREFIX") {
-        p.invoice_prefix = v.trim().to_owned();
-    }
-    if let Some(v) = env("BILLING_MANUAL_PAYMENT_EXPIRY_DAYS") {
-        p.manual_payment_expiry_days = parse_env(
-            "BILLING_MANUAL_PAYMENT_EXPIRY_DAYS",
-            v,
-            "must be a whole number of days",
-        )?;
-    }
-    if let Some(v) = env("BILLING_INVOICE_DUE_DAYS") {
-        p.invoice_due_days = parse_env(
-            "BILLING_INVOICE_DUE_DAYS",
-            v,
-            "must be a whole number of days",
-        )?;
-    }
-    if let Some(v) = env("BILLING_SUBSCRIPTION_DUE_DAYS") {
-        p.subscription_due_days = parse_env(
-            "BILLING_SUBSCRIPTION_DUE_DAYS",
-            v,
-            "must be a whole number of days",
-        )?;
-    }
-    if let Some(v) = env("BILLING_MAX_PROOF_BYTES") {
-        p.max_proof_bytes = parse_env("BILLING_MAX_PROOF_BYTES", v, "must be a number of bytes")?;
-    }
-    Ok(())
-}
-
-/// Rejects payment settings no deployment could mean.
-fn check_payments(p: &PaymentSettings) -> Result<(), ConfigError> {
-    let bad = |name: &'static str, value: String, message: &'static str| ConfigError::Env {
-        name,
-        value,
-        message,
-    };
-    let prefix_ok = !p.invoice_prefix.is_empty()
-        && p.invoice_prefix.len() <= 12
-        && p.invoice_prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !prefix_ok {
-        return Err(bad(
-            "invoice_prefix",
-            p.invoice_prefix.clone(),
-            "must be 1-12 letters, digits, - or _",
-        ));
-    }
-    if !(1..=365).contains(&p.manual_payment_expiry_days) {
-        return Err(bad(
-            "manual_payment_expiry_days",
-            p.manual_payment_expiry_days.to_string(),
-            "must be 1 to 365 days",
-        ));
-    }
-    if !(0..=365).contains(&p.invoice_due_days) {
-        return Err(bad(
-            "invoice_due_days",
-            p.invoice_due_days.to_string(),
-            "must be 0 to 365 days",
-        ));
-    }
-    if !(0..=60).contains(&p.subscription_due_days) {
-        return Err(bad(
-            "subscription_due_days",
-            p.subscription_due_days.to_string(),
-            "must be 0 to 60 days",
-        ));
-    }
-    if !(1024..=64 * 1024 * 1024).contains(&p.max_proof_bytes) {
-        return Err(bad(
-            "max_proof_bytes",
-            p.max_proof_bytes.to_string(),
-            "must be 1 KiB to 64 MiB",
-        ));
-    }
-    Ok(())
 }
 
 impl Config {

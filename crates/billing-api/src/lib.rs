@@ -13,6 +13,8 @@ pub mod auth;
 pub mod auth_throttle;
 pub mod cli;
 pub mod config;
+mod config_gateways;
+mod config_payments;
 pub mod docs_page;
 pub mod error;
 pub mod extract;
