@@ -5,60 +5,17 @@
 //! no reservation is left half-settled, and `verify` is clean — on PostgreSQL and on SQLite.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::concurrency::post_with_retries;
+use crate::processes::{free_port, serve, wait_ready};
 use crate::support::{Backend, TestApp};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A server process, killed when dropped (also when an assertion fails).
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(db: &str, port: u16) -> Process {
-    Command::new(env!("CARGO_BIN_EXE_billing"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", db)
-        .env("BILLING_AUTH_FAILURE_LIMIT", "0")
-        // The keys of requests the kill interrupted are free again two seconds on.
-        .env("BILLING_IDEMPOTENCY_LEASE_SECONDS", "2")
-        .env_remove("BILLING_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Process)
-        .expect("start billing serve")
-}
-
-async fn wait_ready(client: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client.get(format!("{url}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{url} did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// The keys of requests the kill interrupted are free again two seconds on.
+const LEASE: &[(&str, &str)] = &[("BILLING_IDEMPOTENCY_LEASE_SECONDS", "2")];
 
 async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
     client
@@ -85,7 +42,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = serve(db, port);
+    let child = serve(db, port, LEASE);
     wait_ready(&app.client, &url).await;
     let url = Arc::new(url);
     let mut tasks = Vec::new();
@@ -142,7 +99,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     // Kill it mid-load, without warning, and bring it back on the same port.
     tokio::time::sleep(Duration::from_millis(250)).await;
     drop(child);
-    let again = serve(db, port);
+    let again = serve(db, port, LEASE);
     let mut spent: BTreeMap<&str, i64> = BTreeMap::new();
     for t in tasks {
         let (kind, credits) = t.await.unwrap();

@@ -32,6 +32,7 @@ mod operations;
 mod payment_errors;
 mod payment_methods;
 mod plans;
+mod processes;
 mod purchases;
 mod refund_failures;
 mod refunds;

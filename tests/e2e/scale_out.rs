@@ -5,58 +5,24 @@
 //! sent to every process charges once.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::concurrency::post_with_retries;
+use crate::processes::{Process, free_port, serve, wait_ready};
 use crate::support::{Backend, TestApp};
-
-/// A `billing serve` process; killed when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn spawn_server(db: &str, client: &reqwest::Client) -> (Process, String) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_billing"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", db)
-        .env("BILLING_DB_POOL_SIZE", "8")
-        .env("BILLING_WORKERS", "2")
-        .env("BILLING_AUTH_FAILURE_LIMIT", "0")
-        .env_remove("BILLING_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start billing serve");
-    let process = Process(child);
+    let process = serve(
+        db,
+        port,
+        &[("BILLING_DB_POOL_SIZE", "8"), ("BILLING_WORKERS", "2")],
+    );
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client.get(format!("{url}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return (process, url);
-        }
-        assert!(Instant::now() < deadline, "{url} did not become ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(client, &url).await;
+    (process, url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

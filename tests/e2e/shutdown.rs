@@ -2,53 +2,13 @@
 //! a load balancer drains it, then it stops accepting, exits cleanly, and leaves the database
 //! ready for the next start (nothing locked, nothing half-written).
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::processes::{Process, free_port, serve, wait_ready};
 
-/// A server process, killed when dropped (when an assertion fails before it exits).
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(db: &str, port: u16) -> Process {
-    Command::new(env!("CARGO_BIN_EXE_billing"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", db)
-        .env("BILLING_SHUTDOWN_DRAIN_SECONDS", "2")
-        .env("BILLING_LOG", "info")
-        .env_remove("BILLING_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(Process)
-        .expect("start billing serve")
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the server did not become ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+/// A short drain period, so the test sees it and does not wait long.
+const DRAIN: &[(&str, &str)] = &[("BILLING_SHUTDOWN_DRAIN_SECONDS", "2")];
 
 fn sigterm(p: &Process) {
     let ok = Command::new("kill")
@@ -73,7 +33,7 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
     let client = reqwest::Client::new();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = serve(&db, port);
+    let mut child = serve(&db, port, DRAIN);
     wait_ready(&client, &base).await;
     let r = client
         .post(format!("{base}/v1/accounts"))
@@ -117,7 +77,7 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
     );
 
     // The next start finds both accounts and a consistent ledger.
-    let again = serve(&db, port);
+    let again = serve(&db, port, DRAIN);
     wait_ready(&client, &base).await;
     let list: serde_json::Value = client
         .get(format!("{base}/v1/accounts"))

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The sliding window failures are counted in.
@@ -25,6 +26,9 @@ pub const KEY_PREFIX_CHARS: usize = 16;
 pub struct AuthThrottle {
     limit: u32,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Whether any failure is being counted: while none is (the normal case), requests pass
+    /// without taking the lock.
+    counting: AtomicBool,
 }
 
 impl AuthThrottle {
@@ -34,6 +38,7 @@ impl AuthThrottle {
         Self {
             limit,
             failures: Mutex::new(HashMap::new()),
+            counting: AtomicBool::new(false),
         }
     }
 
@@ -51,7 +56,7 @@ impl AuthThrottle {
     /// `Err(seconds)` when any of `subjects` has used up its failures: the time until the
     /// oldest failure in the window leaves it.
     pub fn check(&self, subjects: &[String]) -> Result<(), u64> {
-        if self.limit == 0 {
+        if self.limit == 0 || !self.counting.load(Ordering::Relaxed) {
             return Ok(());
         }
         let now = Instant::now();
@@ -62,12 +67,19 @@ impl AuthThrottle {
                 continue;
             };
             prune(times, now);
+            if times.is_empty() {
+                map.remove(s);
+                continue;
+            }
             if times.len() >= self.limit as usize
                 && let Some(oldest) = times.front()
             {
                 let left = WINDOW.saturating_sub(now.duration_since(*oldest));
                 wait = Some(wait.map_or(left, |w| w.max(left)));
             }
+        }
+        if map.is_empty() {
+            self.counting.store(false, Ordering::Relaxed);
         }
         match wait {
             // Round up: a client waiting exactly that long is let in.
@@ -98,6 +110,7 @@ impl AuthThrottle {
                 times.pop_front();
             }
         }
+        self.counting.store(true, Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::error::{ApiError, ErrorType};
+pub use crate::json_input::parse_json;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -126,86 +127,6 @@ async fn collect(
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
-}
-
-/// Parses `bytes` as `T`; errors name the JSON path of the offending field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // serde would read a struct from an array, positionally: only objects are bodies.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        let what = match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(_) => "the body must be a JSON object".to_owned(),
-            Err(e) => format!("malformed JSON: {e}"),
-        };
-        return Err(ApiError::bad_request("invalid_json", what));
-    }
-    let mut json: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("malformed JSON: {e}")))?;
-    integral_numbers(&mut json);
-    serde_path_to_error::deserialize(json).map_err(json_error)
-}
-
-/// JSON has one number type: `5.0` is the integer 5 (JSON Schema's `integer` says so too).
-/// Whole-valued numbers written with a fraction or exponent become integers, so an integer
-/// field reads them; any other fraction stays and is refused by an integer field. Beyond
-/// 2^53 a float is not exact and is left alone.
-fn integral_numbers(v: &mut serde_json::Value) {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    match v {
-        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() <= EXACT
-            {
-                // Exact: |f| ≤ 2^53 and whole.
-                #[allow(clippy::cast_possible_truncation)]
-                let whole = f as i64;
-                *v = serde_json::Value::from(whole);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
-        serde_json::Value::Object(map) => map.values_mut().for_each(integral_numbers),
-        _ => {}
-    }
-}
-
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let mut path = e.path().to_string();
-    let inner = e.into_inner();
-    match inner.classify() {
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => {
-            ApiError::bad_request("invalid_json", format!("malformed JSON: {inner}"))
-        }
-        serde_json::error::Category::Data => {
-            let text = inner.to_string();
-            // serde_json appends " at line X column Y"; keep the sentence.
-            let msg = text.split(" at line ").next().unwrap_or(&text).to_owned();
-            if let Some(rest) = msg.strip_prefix("unknown field `") {
-                let name = rest.split('`').next().unwrap_or("");
-                if path == "." || path.is_empty() {
-                    name.clone_into(&mut path);
-                }
-                return ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorType::InvalidRequestError,
-                    "unknown_parameter",
-                    format!("{path} is not a known field ({msg})"),
-                )
-                .param(path);
-            }
-            if path == "." || path.is_empty() {
-                return ApiError::bad_request(
-                    "invalid_json",
-                    format!("the body must be a JSON object: {msg}"),
-                );
-            }
-            ApiError::invalid(
-                path.clone(),
-                format!("{path} has the wrong type or value: {msg}"),
-            )
-        }
-    }
 }
 
 fn read_body(

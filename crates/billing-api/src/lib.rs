@@ -19,6 +19,7 @@ pub mod docs_page;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+mod json_input;
 pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;

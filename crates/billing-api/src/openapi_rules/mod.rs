@@ -110,14 +110,13 @@ fn merge(into: &mut Value, keywords: &Value) {
     }
 }
 
-fn header_and_cursor(path: &str, op: &mut Value) {
+fn header_and_cursor(path: &str, op: &mut Value, rules: &[(Option<&str>, &str, Value)]) {
     // An account's own listing takes the account from the path, never from the query.
     if path.starts_with("/v1/accounts/{id}/")
         && let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut)
     {
         params.retain(|p| !(p["in"] == "query" && p["name"] == "account_id"));
     }
-    let rules = query_rules();
     for p in op
         .get_mut("parameters")
         .and_then(Value::as_array_mut)
@@ -228,6 +227,7 @@ fn apply(doc: &mut Value) {
     {
         schemas.extend(derived);
     }
+    let rules = query_rules();
     for (path, item) in doc
         .get_mut("paths")
         .and_then(Value::as_object_mut)
@@ -236,7 +236,7 @@ fn apply(doc: &mut Value) {
     {
         for method in ["get", "post", "put", "patch", "delete"] {
             if let Some(op) = item.get_mut(method) {
-                header_and_cursor(path, op);
+                header_and_cursor(path, op, &rules);
             }
         }
     }

@@ -48,11 +48,8 @@ impl Currency {
             for a in letters.clone() {
                 for b in letters.clone() {
                     for c in letters.clone() {
-                        let code = [a, b, c];
-                        if let Ok(cur) = std::str::from_utf8(&code)
-                            .map_err(|_| ())
-                            .and_then(|s| Self::parse(s).map_err(|_| ()))
-                        {
+                        let code = [char::from(a), char::from(b), char::from(c)];
+                        if let Ok(cur) = Self::parse(&String::from_iter(code)) {
                             codes.push(cur.code());
                         }
                     }
