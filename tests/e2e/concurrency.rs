@@ -25,6 +25,9 @@ pub(crate) async fn post_with_retries(
 ) -> (u16, serde_json::Value, u32) {
     const MAX_RETRIES: u32 = 40;
     let mut retries = 0;
+    // Kept for the failure message rather than printed: a kill makes hundreds of retries,
+    // and their lines would push the panic out of a truncated CI log.
+    let mut last_why = String::new();
     loop {
         let outcome = client
             .post(url)
@@ -44,14 +47,14 @@ pub(crate) async fn post_with_retries(
                 }
                 format!("{status} {}", json["error"]["code"])
             }
-            Err(e) => e.to_string(),
+            Err(e) => format!("{e:?}"),
         };
         assert!(
             retries < MAX_RETRIES,
-            "request {idem} still failing after {retries} retries: {why}"
+            "request {idem} still failing after {retries} retries: {why} (before: {last_why})"
         );
         retries += 1;
-        eprintln!("retrying {idem}: {why}");
+        last_why = why;
         // Linear backoff, capped: 50 ms, 100 ms, … 1 s.
         tokio::time::sleep(std::time::Duration::from_millis(
             50 * u64::from(retries.min(20)),

@@ -42,7 +42,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = serve(db, port, LEASE);
+    let mut first = serve(db, port, LEASE);
     wait_ready(&app.client, &url).await;
     let url = Arc::new(url);
     let mut tasks = Vec::new();
@@ -60,7 +60,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
                 if i % 3 == 0 {
                     // A hold, then its commit of part of it.
                     let body = json!({ "credits": 5, "reference": format!("job-{a}-{i}") });
-                    let (status, held, _) = post_with_retries(
+                    let (status, held, tries) = post_with_retries(
                         &client,
                         &format!("{url}/v1/accounts/{acct}/credits/reservations"),
                         &key,
@@ -68,9 +68,9 @@ async fn killed_under_load(app: &TestApp, db: &str) {
                         &body,
                     )
                     .await;
-                    assert_eq!(status, 201, "{held}");
+                    assert_eq!(status, 201, "hold-{a}-{i} after {tries} retries: {held}");
                     let rid = held["id"].as_str().unwrap().to_owned();
-                    let (status, done, _) = post_with_retries(
+                    let (status, done, tries) = post_with_retries(
                         &client,
                         &format!("{url}/v1/accounts/{acct}/credits/reservations/{rid}/commit"),
                         &key,
@@ -78,11 +78,11 @@ async fn killed_under_load(app: &TestApp, db: &str) {
                         &json!({ "credits": 3 }),
                     )
                     .await;
-                    assert_eq!(status, 200, "{done}");
+                    assert_eq!(status, 200, "commit-{a}-{i} after {tries} retries: {done}");
                     ("commit", 3)
                 } else {
                     let body = json!({ "credits": 2, "operation": "api.call", "reference": format!("call-{a}-{i}") });
-                    let (status, debit, _) = post_with_retries(
+                    let (status, debit, tries) = post_with_retries(
                         &client,
                         &format!("{url}/v1/accounts/{acct}/credits/debit"),
                         &key,
@@ -90,7 +90,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
                         &body,
                     )
                     .await;
-                    assert_eq!(status, 200, "{debit}");
+                    assert_eq!(status, 200, "debit-{a}-{i} after {tries} retries: {debit}");
                     ("debit", 2)
                 }
             }));
@@ -98,7 +98,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     // Kill it mid-load, without warning, and bring it back on the same port.
     tokio::time::sleep(Duration::from_millis(250)).await;
-    drop(child);
+    first.kill_now();
     let again = serve(db, port, LEASE);
     let mut spent: BTreeMap<&str, i64> = BTreeMap::new();
     for t in tasks {
@@ -141,6 +141,7 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     .await;
     assert_eq!(v["ok"], true, "{v}");
     drop(again);
+    drop(first);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

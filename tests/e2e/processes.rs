@@ -1,16 +1,46 @@
 //! Real `billing serve` processes for the tests that need more than this test's own server:
 //! several processes on one database, a kill, a shutdown by signal.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A server process, killed when dropped (also when an assertion fails first).
-pub struct Process(pub Child);
+/// A server process, killed when dropped (also when an assertion fails first). Its log goes
+/// to a file whose warnings and errors are printed if the test fails, so a failure says what the server saw.
+pub struct Process {
+    /// The running `billing serve`.
+    pub child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    /// SIGKILL now, without warning; the log stays for the failure report.
+    pub fn kill_now(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.kill_now();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            // Warnings and errors are what explain a failure; request lines would bury them,
+            // and so would the expected takeovers of keys a kill left unfinished.
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .filter(|l| !l.contains("outlived its lease"))
+                .collect();
+            let tail = &lines[lines.len().saturating_sub(30)..];
+            eprintln!(
+                "--- warnings and errors of {} ---\n{}",
+                self.log.display(),
+                tail.join("\n")
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -31,12 +61,19 @@ pub fn serve(db: &str, port: u16, env: &[(&str, &str)]) -> Process {
         .env("DATABASE_URL", db)
         .env("BILLING_AUTH_FAILURE_LIMIT", "0")
         .env_remove("BILLING_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::null());
+    let log = std::env::temp_dir().join(format!(
+        "billing-serve-{port}-{}-{}.log",
+        std::process::id(),
+        next_log_number()
+    ));
+    let file = std::fs::File::create(&log).expect("create the server log");
+    cmd.stderr(file);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Process(cmd.spawn().expect("start billing serve"))
+    let child = cmd.spawn().expect("start billing serve");
+    Process { child, log }
 }
 
 /// Waits until `url` answers `/readyz` with 200 (30 s at most).
@@ -51,4 +88,11 @@ pub async fn wait_ready(client: &reqwest::Client, url: &str) {
         assert!(Instant::now() < deadline, "{url} did not become ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A name part unique within this test process (two servers on one port, one after the other).
+fn next_log_number() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

@@ -12,7 +12,7 @@ const DRAIN: &[(&str, &str)] = &[("BILLING_SHUTDOWN_DRAIN_SECONDS", "2")];
 
 fn sigterm(p: &Process) {
     let ok = Command::new("kill")
-        .args(["-TERM", &p.0.id().to_string()])
+        .args(["-TERM", &p.child.id().to_string()])
         .status()
         .unwrap()
         .success();
@@ -64,7 +64,7 @@ async fn sigterm_drains_then_stops_and_the_database_is_ready_for_the_next_start(
     // Then it stops accepting and exits cleanly, well within its bounds.
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(s) = child.0.try_wait().unwrap() {
+        if let Some(s) = child.child.try_wait().unwrap() {
             break s;
         }
         assert!(Instant::now() < deadline, "still running after SIGTERM");
