@@ -41,11 +41,13 @@ pub enum LedgerKind {
     AdminAdjustment,
     /// Credits that expired.
     Expiry,
+    /// What a capped rollover carried from an expired allowance into the next period.
+    RolloverGrant,
 }
 
 impl LedgerKind {
     /// Every kind.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::PurchaseGrant,
         Self::SubscriptionGrant,
         Self::UsageDebit,
@@ -57,6 +59,7 @@ impl LedgerKind {
         Self::RefundReversal,
         Self::AdminAdjustment,
         Self::Expiry,
+        Self::RolloverGrant,
     ];
 
     /// The stable text form.
@@ -73,6 +76,7 @@ impl LedgerKind {
             Self::RefundReversal => "refund_reversal",
             Self::AdminAdjustment => "admin_adjustment",
             Self::Expiry => "expiry",
+            Self::RolloverGrant => "rollover_grant",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod hold_rules;
 pub mod idempotency;
 pub mod job_leases;
 pub mod ledger;
+pub mod lot_rules;
 pub mod outbox;
 pub mod payment_flow;
 pub mod plans;

@@ -128,6 +128,8 @@ prefixed_id!(/// Subscription plan id.
     PlanId, "plan", "plan");
 prefixed_id!(/// Subscription id.
     SubscriptionId, "sub", "subscription");
+prefixed_id!(/// Credit lot id: one grant that debits, holds and expiries draw from.
+    CreditLotId, "lot", "credit lot");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -11,8 +11,8 @@ use crate::ports::{InvoiceChange, SubscriptionChange};
 use crate::services::refunds::{RefundInput, RefundService};
 use crate::types::BoundedText;
 
-use super::billing::prorated;
 use super::{SubscriptionService, events, scheduled};
+use crate::entities::proration::prorated;
 
 /// How to cancel.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,0 +1,228 @@
+//! The rules of credit lots, written once for every store: which lots a debit, a hold, its
+//! commit or release, and an expiry touch, and by how much. A store locks the account, reads
+//! its lots, asks these functions, and persists the [`LotChange`]s they return as lot updates
+//! and allocation rows (see `entities::credit_lot` for the invariants).
+//!
+//! Source references of the entries the lots write on their own: `expiry:<lot>` (what was left
+//! at the expiry instant), `expiry:<lot>:<rsv>` (a held part released after its lot expired),
+//! `rollover:<lot>` (the capped part carried into the next period). Unique per account like
+//! every entry, so no expiry is ever written twice.
+
+use time::OffsetDateTime;
+
+use crate::entities::{CreditLot, LotRollover, LotSource, credit_lot::spend_order};
+use crate::error::RepoError;
+use crate::types::{AccountId, CreditLotId, LedgerEntryId, ReservationId};
+
+/// One entry's change of one lot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotChange {
+    /// The lot.
+    pub lot_id: CreditLotId,
+    /// Change of `remaining`.
+    pub amount: i64,
+    /// Change of `held`.
+    pub held: i64,
+}
+
+/// The terms of the lot a positive entry creates (beyond what the entry says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LotTerms {
+    /// When what is left expires; `None`: never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// For an allowance whose plan rolls over.
+    pub rollover: Option<LotRollover>,
+}
+
+fn short(what: &str, need: i64, have: i64) -> RepoError {
+    RepoError::Other(format!(
+        "the account's lots hold {have} credits to {what}, {need} needed: lots drift from the balance"
+    ))
+}
+
+fn in_spend_order(lots: &[CreditLot]) -> Vec<&CreditLot> {
+    let mut sorted: Vec<&CreditLot> = lots.iter().collect();
+    sorted.sort_by(|a, b| spend_order(a, b));
+    sorted
+}
+
+/// Splits `need` over the free credits of `lots` in spend order: `(lot, part)` pairs with
+/// positive parts summing to `need`. `Other` if the lots hold fewer free credits (a broken
+/// invariant: the store checked the balance first).
+fn split(lots: &[CreditLot], need: i64, what: &str) -> Result<Vec<(CreditLotId, i64)>, RepoError> {
+    let mut left = need;
+    let mut parts = Vec::new();
+    for lot in in_spend_order(lots) {
+        if left == 0 {
+            break;
+        }
+        let part = lot.free().min(left);
+        if part > 0 {
+            parts.push((lot.id.clone(), part));
+            left -= part;
+        }
+    }
+    if left > 0 {
+        return Err(short(what, need, need - left));
+    }
+    Ok(parts)
+}
+
+/// A debit (or clawback, or negative adjustment) of `need` credits: taken from the free part
+/// of the lots, soonest spent first.
+pub fn take(lots: &[CreditLot], need: i64) -> Result<Vec<LotChange>, RepoError> {
+    Ok(split(lots, need, "spend")?
+        .into_iter()
+        .map(|(lot_id, part)| LotChange {
+            lot_id,
+            amount: -part,
+            held: 0,
+        })
+        .collect())
+}
+
+/// A hold of `n` credits: pinned on the free part of the lots, soonest spent first, so the
+/// credits a hold may still commit cannot be spent or expire under it.
+pub fn pin(lots: &[CreditLot], n: i64) -> Result<Vec<LotChange>, RepoError> {
+    Ok(split(lots, n, "hold")?
+        .into_iter()
+        .map(|(lot_id, part)| LotChange {
+            lot_id,
+            amount: 0,
+            held: part,
+        })
+        .collect())
+}
+
+/// What ending a hold does to its lots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Unpin {
+    /// For the commit/release/expiry entry: every pin freed, the spent part consumed.
+    pub changes: Vec<LotChange>,
+    /// Pinned credits given back to lots that expired meanwhile: they expire now, one
+    /// `expiry:<lot>:<rsv>` entry each (`amount` < 0).
+    pub expire: Vec<LotChange>,
+}
+
+/// Ends a hold that pinned `pins` (each lot as it is now, with what this hold pinned on it),
+/// spending `spent` of them (0 for a release or a timeout) in spend order.
+pub fn unpin(pins: &[(CreditLot, i64)], spent: i64) -> Result<Unpin, RepoError> {
+    let pinned: i64 = pins.iter().map(|(_, p)| *p).sum();
+    if spent < 0 || spent > pinned {
+        return Err(RepoError::Other(format!(
+            "a hold pinned {pinned} credits and cannot spend {spent}"
+        )));
+    }
+    let mut order: Vec<&(CreditLot, i64)> = pins.iter().collect();
+    order.sort_by(|a, b| spend_order(&a.0, &b.0));
+    let mut left = spent;
+    let mut out = Unpin::default();
+    for (lot, p) in order {
+        if *p <= 0 || *p > lot.held {
+            return Err(RepoError::Other(format!(
+                "lot {} holds {} credits, not the {p} its hold pinned",
+                lot.id, lot.held
+            )));
+        }
+        let used = (*p).min(left);
+        left -= used;
+        out.changes.push(LotChange {
+            lot_id: lot.id.clone(),
+            amount: -used,
+            held: -*p,
+        });
+        if lot.expired_at.is_some() && *p > used {
+            out.expire.push(LotChange {
+                lot_id: lot.id.clone(),
+                amount: -(*p - used),
+                held: 0,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What a lot's expiry writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryPlan {
+    /// Credits that expire now (the free part; held ones wait for their hold). May be 0: the
+    /// lot is then only marked expired.
+    pub expired: i64,
+    /// Credits carried into a new rollover lot and when it expires.
+    pub rollover: Option<(i64, OffsetDateTime)>,
+}
+
+/// The expiry of `lot` (its `expires_at` has come).
+pub fn expire(lot: &CreditLot) -> ExpiryPlan {
+    let expired = lot.free().max(0);
+    let rollover = lot
+        .rollover
+        .map(|r| (expired.min(r.max), r.until))
+        .filter(|(n, _)| *n > 0);
+    ExpiryPlan { expired, rollover }
+}
+
+/// `expiry:<lot>`.
+pub fn expiry_source(lot: &CreditLotId) -> String {
+    format!("expiry:{lot}")
+}
+
+/// `expiry:<lot>:<rsv>`: a held part that came back after its lot expired.
+pub fn late_expiry_source(lot: &CreditLotId, reservation: &ReservationId) -> String {
+    format!("expiry:{lot}:{reservation}")
+}
+
+/// `rollover:<lot>`.
+pub fn rollover_source(lot: &CreditLotId) -> String {
+    format!("rollover:{lot}")
+}
+
+/// The lot a positive entry creates. `None` for an entry kind that grants nothing (a store
+/// refuses positive amounts of those as a bug).
+#[allow(clippy::too_many_arguments)]
+pub fn grant_lot(
+    id: CreditLotId,
+    account: &AccountId,
+    source: LotSource,
+    entry_id: Option<LedgerEntryId>,
+    amount: i64,
+    terms: LotTerms,
+    at: OffsetDateTime,
+) -> CreditLot {
+    CreditLot {
+        id,
+        account_id: account.clone(),
+        source,
+        entry_id,
+        amount,
+        remaining: amount,
+        held: 0,
+        priority: source.priority(),
+        expires_at: terms.expires_at,
+        expired_at: None,
+        rollover: terms.rollover,
+        created_at: at,
+    }
+}
+
+/// Applies `c` to `lot` in memory (the in-memory store, and tests), refusing anything that
+/// would break `0 ≤ held ≤ remaining`.
+pub fn apply(lot: &mut CreditLot, c: &LotChange) -> Result<(), RepoError> {
+    let remaining = lot.remaining.checked_add(c.amount);
+    let held = lot.held.checked_add(c.held);
+    match (remaining, held) {
+        (Some(r), Some(h)) if h >= 0 && r >= h && r <= lot.amount => {
+            lot.remaining = r;
+            lot.held = h;
+            Ok(())
+        }
+        _ => Err(RepoError::Other(format!(
+            "lot {} would hold remaining {:?} and held {:?}",
+            lot.id, remaining, held
+        ))),
+    }
+}
+
+#[cfg(test)]
+#[path = "lot_rules_tests.rs"]
+mod tests;
