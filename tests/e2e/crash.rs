@@ -1,8 +1,10 @@
 //! Crash safety: a real `billing serve` is killed with SIGKILL in the middle of mixed load
-//! (debits, holds and their commits, on many accounts) and started again on the same
-//! database and port while its clients retry with their Idempotency-Keys. Afterwards every
-//! request that was answered 2xx is in the ledger exactly once, nothing was applied twice,
-//! no reservation is left half-settled, and `verify` is clean — on PostgreSQL and on SQLite.
+//! (debits, holds and their commits on many accounts, operators approving bank transfers,
+//! Stripe delivering payment webhooks) and started again on the same database and port while
+//! its clients retry — API calls with their Idempotency-Keys, webhooks as Stripe redelivers
+//! them. Afterwards every request that was answered 2xx is in the ledger exactly once,
+//! nothing was applied twice, no reservation is left half-settled, every payment is granted
+//! once, and `verify` is clean — on PostgreSQL and on SQLite.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,11 +13,78 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::concurrency::post_with_retries;
+use crate::gateways::{WHSEC, buy_with, offer};
 use crate::processes::{free_port, serve, wait_ready};
+use crate::shop::{CREDITS, NET, Shop, buy, confirm, confirmation, entries, pid, shop};
+use crate::subscription_support::{app_in_test_mode, stripe_stub};
 use crate::support::{Backend, TestApp};
+use crate::webhook_storm::{Delivery, event, paying, signed};
 
-/// The keys of requests the kill interrupted are free again two seconds on.
-const LEASE: &[(&str, &str)] = &[("BILLING_IDEMPOTENCY_LEASE_SECONDS", "2")];
+/// Bank transfers approved and Stripe payments completed during the load.
+const PAYMENTS: usize = 10;
+
+/// The child's settings: keys a kill left unfinished are free again two seconds on, and
+/// Stripe is the test's stub.
+fn child_env(stripe: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("BILLING_IDEMPOTENCY_LEASE_SECONDS", "2".to_owned()),
+        ("BILLING_STRIPE_SECRET_KEY", "sk_test_e2e".to_owned()),
+        ("BILLING_STRIPE_WEBHOOK_SECRETS", WHSEC.to_owned()),
+        ("BILLING_STRIPE_API_BASE", stripe.to_owned()),
+        (
+            "BILLING_STRIPE_SUCCESS_URL",
+            "https://shop.example/paid".to_owned(),
+        ),
+        (
+            "BILLING_STRIPE_CANCEL_URL",
+            "https://shop.example/canceled".to_owned(),
+        ),
+    ]
+}
+
+/// Sends a webhook until it is answered 2xx, as Stripe redelivers after a failure; panics
+/// on a 4xx (a delivery refused for good) or after 40 tries.
+async fn deliver_with_retries(client: &reqwest::Client, url: &str, d: &Delivery, name: &str) {
+    let mut last = String::new();
+    for retry in 0..40u64 {
+        let sent = client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("stripe-signature", &d.signature)
+            .body(d.body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) if r.status().is_client_error() => {
+                panic!("{name} refused with {}: {:?}", r.status(), r.text().await)
+            }
+            Ok(r) => last = format!("{}", r.status()),
+            Err(e) => last = format!("{e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50 * (retry + 1).min(20))).await;
+    }
+    panic!("{name} still failing after 40 deliveries: {last}");
+}
+
+/// Payments ready for the load: bank transfers confirmed by the payer (each waiting for an
+/// operator), and Stripe checkouts whose `checkout.session.completed` is signed and ready.
+async fn payments_waiting(app: &TestApp, s: &Shop) -> (Vec<String>, Vec<Delivery>) {
+    offer(app, "stripe", "Karte").await;
+    let mut transfers = Vec::new();
+    let mut webhooks = Vec::new();
+    for n in 0..PAYMENTS {
+        let p = buy(app, s).await;
+        confirm(app, s, &pid(&p), confirmation(&p, NET))
+            .await
+            .expect(200);
+        transfers.push(pid(&p));
+        let card = buy_with(app, s, "stripe").await;
+        let [(id, kind, object), _] = paying(n, &card);
+        webhooks.push(signed(app, event(&id, kind, object)));
+    }
+    (transfers, webhooks)
+}
 
 async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
     client
@@ -31,9 +100,11 @@ async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
 
 /// Runs the load against a process on `db` that is killed and restarted once; checks the
 /// outcome through `app` (a server on the same database).
-async fn killed_under_load(app: &TestApp, db: &str) {
+async fn killed_under_load(app: &TestApp, db: &str, stripe: &str) {
     const ACCOUNTS: usize = 5;
     const PER_ACCOUNT: usize = 60;
+    let s = shop(app).await;
+    let (transfers, webhooks) = payments_waiting(app, &s).await;
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
         let acct = app.account(&format!("Crash {i}")).await;
@@ -42,9 +113,29 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     }
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut first = serve(db, port, LEASE);
+    let env = child_env(stripe);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut first = serve(db, port, &env);
     wait_ready(&app.client, &url).await;
     let url = Arc::new(url);
+    let mut payments = Vec::new();
+    for (i, (payment, webhook)) in transfers.into_iter().zip(webhooks).enumerate() {
+        let (client, url, admin) = (app.client.clone(), url.clone(), app.admin.clone());
+        payments.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis((i * 45) as u64)).await;
+            let (status, body, tries) = post_with_retries(
+                &client,
+                &format!("{url}/v1/admin/payments/{payment}/approve"),
+                &admin,
+                &format!("approve-{i}"),
+                &json!({}),
+            )
+            .await;
+            assert_eq!(status, 200, "approve-{i} after {tries} retries: {body}");
+            let hook = format!("{url}/v1/webhooks/stripe");
+            deliver_with_retries(&client, &hook, &webhook, &format!("webhook-{i}")).await;
+        }));
+    }
     let mut tasks = Vec::new();
     for (a, acct) in accounts.iter().enumerate() {
         for i in 0..PER_ACCOUNT {
@@ -99,7 +190,10 @@ async fn killed_under_load(app: &TestApp, db: &str) {
     // Kill it mid-load, without warning, and bring it back on the same port.
     tokio::time::sleep(Duration::from_millis(250)).await;
     first.kill_now();
-    let again = serve(db, port, LEASE);
+    let again = serve(db, port, &env);
+    for p in payments {
+        p.await.unwrap();
+    }
     let mut spent: BTreeMap<&str, i64> = BTreeMap::new();
     for t in tasks {
         let (kind, credits) = t.await.unwrap();
@@ -133,6 +227,11 @@ async fn killed_under_load(app: &TestApp, db: &str) {
         spent["commit"] + spent["debit"],
         (3 * commits + 2 * debits) * accounts_n
     );
+    // Every transfer approved and every card payment completed: granted once each.
+    let grants = entries(app, &s.acct, "purchase_grant").await;
+    assert_eq!(grants.len(), 2 * PAYMENTS, "{grants:?}");
+    let paid = i64::try_from(2 * PAYMENTS).unwrap() * CREDITS;
+    assert_eq!(app.balance(&s.acct).await, (paid, 0, paid));
     let v = get(
         &app.client,
         &format!("{}/v1/admin/credits/verify", app.url),
@@ -146,16 +245,18 @@ async fn killed_under_load(app: &TestApp, db: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_under_load_loses_nothing_and_applies_nothing_twice() {
-    let app = TestApp::start(Backend::Postgres).await;
-    let db = app.db_url.clone();
-    killed_under_load(&app, &db).await;
-    app.stop().await;
+    killed_under_load_on(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_killed_under_load_loses_nothing_and_applies_nothing_twice() {
-    let app = TestApp::start(Backend::Sqlite).await;
+    killed_under_load_on(Backend::Sqlite).await;
+}
+
+async fn killed_under_load_on(backend: Backend) {
+    let (stripe, _charges) = stripe_stub().await;
+    let app = app_in_test_mode(backend, Some(stripe.uri())).await;
     let db = app.db_url.clone();
-    killed_under_load(&app, &db).await;
+    killed_under_load(&app, &db, &stripe.uri()).await;
     app.stop().await;
 }

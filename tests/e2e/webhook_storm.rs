@@ -14,12 +14,13 @@ use crate::subscription_support::{app_in_test_mode, stripe_stub};
 use crate::support::{Backend, TestApp};
 
 /// A signed delivery: the body and its `Stripe-Signature`.
-struct Delivery {
-    body: Vec<u8>,
-    signature: String,
+pub(crate) struct Delivery {
+    pub(crate) body: Vec<u8>,
+    pub(crate) signature: String,
 }
 
-fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
+/// A Stripe event `id` of `kind` about `object`, as bytes.
+pub(crate) fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
     let mut e = stripe_event("checkout.session.completed");
     e["id"] = json!(id);
     e["type"] = json!(kind);
@@ -27,7 +28,8 @@ fn event(id: &str, kind: &str, object: Value) -> Vec<u8> {
     serde_json::to_vec(&e).unwrap()
 }
 
-fn signed(app: &TestApp, body: Vec<u8>) -> Delivery {
+/// `body` signed at the server's time.
+pub(crate) fn signed(app: &TestApp, body: Vec<u8>) -> Delivery {
     use billing_domain::ports::Clock;
     let signature =
         billing_gateway_stripe::sign_webhook(WHSEC, app.clock.now().unix_timestamp(), &body);
@@ -48,7 +50,7 @@ async fn send(client: &reqwest::Client, url: &str, d: &Delivery) -> (u16, Value)
 }
 
 /// Events paying `payment` (a purchase answer).
-fn paying(n: usize, purchase: &Value) -> [(String, &'static str, Value); 2] {
+pub(crate) fn paying(n: usize, purchase: &Value) -> [(String, &'static str, Value); 2] {
     let payment = purchase["payment"]["id"].as_str().unwrap();
     [
         (
