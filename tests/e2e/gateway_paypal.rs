@@ -36,6 +36,33 @@ pub(crate) fn paypal_headers() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A server with PayPal configured against the mock at `base`, verifying webhooks by
+/// PayPal's API (the mock's `verify-webhook-signature`).
+pub(crate) async fn paypal_app(backend: Backend, base: String) -> TestApp {
+    TestApp::start_with(backend, move |c| {
+        for (k, v) in [
+            ("BILLING_PAYPAL_CLIENT_ID", "client-e2e"),
+            ("BILLING_PAYPAL_CLIENT_SECRET", "secret-e2e"),
+            ("BILLING_PAYPAL_WEBHOOK_ID", "WH-E2E-1"),
+            (
+                "BILLING_PAYPAL_RETURN_URL",
+                "https://billing.example/v1/paypal/return",
+            ),
+            ("BILLING_PAYPAL_CANCEL_URL", "https://shop.example/canceled"),
+            ("BILLING_PAYPAL_VERIFY", "api"),
+            ("BILLING_PAYPAL_TIMEOUT_MS", "5000"),
+        ] {
+            c.gateway_env.set(k, v);
+        }
+        for k in ["ORDERS", "PAYMENTS", "NOTIFICATIONS", "OAUTH"] {
+            c.gateway_env
+                .set(format!("BILLING_PAYPAL_{k}_BASE"), base.clone());
+        }
+        c.paypal_return_page = Some("https://shop.example/thanks".to_owned());
+    })
+    .await
+}
+
 pub(crate) async fn paypal_return_capture_webhook_and_refund(backend: Backend) {
     let paypal = MockServer::start().await;
     Mock::given(method("POST"))
@@ -71,29 +98,7 @@ pub(crate) async fn paypal_return_capture_webhook_and_refund(backend: Backend) {
         .mount(&paypal)
         .await;
 
-    let base = paypal.uri();
-    let app = TestApp::start_with(backend, move |c| {
-        for (k, v) in [
-            ("BILLING_PAYPAL_CLIENT_ID", "client-e2e"),
-            ("BILLING_PAYPAL_CLIENT_SECRET", "secret-e2e"),
-            ("BILLING_PAYPAL_WEBHOOK_ID", "WH-E2E-1"),
-            (
-                "BILLING_PAYPAL_RETURN_URL",
-                "https://billing.example/v1/paypal/return",
-            ),
-            ("BILLING_PAYPAL_CANCEL_URL", "https://shop.example/canceled"),
-            ("BILLING_PAYPAL_VERIFY", "api"),
-            ("BILLING_PAYPAL_TIMEOUT_MS", "5000"),
-        ] {
-            c.gateway_env.set(k, v);
-        }
-        for k in ["ORDERS", "PAYMENTS", "NOTIFICATIONS", "OAUTH"] {
-            c.gateway_env
-                .set(format!("BILLING_PAYPAL_{k}_BASE"), base.clone());
-        }
-        c.paypal_return_page = Some("https://shop.example/thanks".to_owned());
-    })
-    .await;
+    let app = paypal_app(backend, paypal.uri()).await;
     let s = shop(&app).await;
     offer(&app, "paypal", "PayPal").await;
 

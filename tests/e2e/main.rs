@@ -46,3 +46,4 @@ mod subscriptions_scale;
 mod subscriptions_stripe;
 mod subscriptions_trials;
 mod webhook_storm;
+mod webhook_storm_paypal;

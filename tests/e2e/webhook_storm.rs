@@ -49,6 +49,18 @@ async fn send(client: &reqwest::Client, url: &str, d: &Delivery) -> (u16, Value)
     (status, r.json().await.unwrap_or_default())
 }
 
+/// `0..n` in a fixed shuffle (a linear congruential sequence): scrambled, repeatably.
+pub(crate) fn shuffled(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut x: u64 = 0x9E37_79B9;
+    for i in (1..order.len()).rev() {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let j = usize::try_from(x >> 33).unwrap() % (i + 1);
+        order.swap(i, j);
+    }
+    order
+}
+
 /// Events paying `payment` (a purchase answer).
 pub(crate) fn paying(n: usize, purchase: &Value) -> [(String, &'static str, Value); 2] {
     let payment = purchase["payment"]["id"].as_str().unwrap();
@@ -104,14 +116,7 @@ async fn storm(backend: Backend) {
         deliveries.push(again);
     }
     assert_eq!(deliveries.len(), 1000);
-    // A fixed shuffle (a linear congruential sequence): the order is scrambled, repeatably.
-    let mut order: Vec<usize> = (0..deliveries.len()).collect();
-    let mut x: u64 = 0x9E37_79B9;
-    for i in (1..order.len()).rev() {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let j = usize::try_from(x >> 33).unwrap() % (i + 1);
-        order.swap(i, j);
-    }
+    let order = shuffled(deliveries.len());
     let url = format!("{}/v1/webhooks/stripe", app.url);
     let answers: Vec<(u16, Value)> = futures_util::stream::iter(order)
         .map(|i| {
