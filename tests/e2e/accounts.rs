@@ -219,7 +219,7 @@ async fn bad_account_input_writes_nothing(app: &TestApp) {
     assert!(
         app.put(&app.service, &path, p)
             .await
-            .expect(400)
+            .expect(422)
             .param()
             .unwrap()
             .starts_with("tax_id")
@@ -229,7 +229,7 @@ async fn bad_account_input_writes_nothing(app: &TestApp) {
     assert!(
         app.put(&app.service, &path, p)
             .await
-            .expect(400)
+            .expect(422)
             .param()
             .unwrap()
             .starts_with("tax_id")

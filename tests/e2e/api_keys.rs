@@ -93,7 +93,7 @@ async fn bad_api_key_input(app: &TestApp) {
             json!({ "scope": "account", "account_id": "acct_00000000000000000000000000" }),
         )
         .await
-        .expect(400);
+        .expect(422);
     assert_eq!(r.param(), Some("account_id"));
     assert_eq!(
         app.post(

@@ -222,9 +222,23 @@ async fn bad_package_input_writes_nothing(app: &TestApp) {
         let r = app
             .post(&app.admin, "/v1/admin/credit-packages", body.clone())
             .await
-            .expect(400);
+            .expect_refused();
         assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
     }
+    // Malformed values are 400; well-formed ones breaking a rule across fields are 422.
+    let bad_code = with("prices", json!([{"amount": 1, "currency": "XYZ"}]));
+    app.post(&app.admin, "/v1/admin/credit-packages", bad_code)
+        .await
+        .expect(400);
+    let twice = with(
+        "prices",
+        json!([{"amount": 1, "currency": "USD"}, {"amount": 2, "currency": "usd"}]),
+    );
+    let r = app
+        .post(&app.admin, "/v1/admin/credit-packages", twice)
+        .await
+        .expect(422);
+    assert_eq!(r.param(), Some("prices[1].currency"), "{}", r.body);
     app.post(&app.admin, "/v1/admin/credit-packages", good.clone())
         .await
         .expect(201);

@@ -312,7 +312,7 @@ async fn bad_invoice_input_writes_nothing(app: &TestApp) {
         let r = app
             .post(&app.admin, "/v1/admin/invoices", body.clone())
             .await
-            .expect(400);
+            .expect_refused();
         assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
     }
     for action in ["finalize", "void", "mark-uncollectible"] {

@@ -138,7 +138,7 @@ async fn currency_choice_follows_request_then_preference_then_method(app: &TestA
         json!({ "credit_package_id": pro, "payment_method": "local_wallet", "currency": "JPY" }),
     )
     .await
-    .expect(400);
+    .expect(422);
     assert_eq!(r.param(), Some("currency"));
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("USD, EUR, NGN, KES, PHP"), "{message}");
@@ -150,7 +150,7 @@ async fn currency_choice_follows_request_then_preference_then_method(app: &TestA
         json!({ "credit_package_id": pro, "payment_method": "local_wallet", "currency": "USD" }),
     )
     .await
-    .expect(400);
+    .expect(422);
     assert_eq!(r.param(), Some("payment_method"));
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(

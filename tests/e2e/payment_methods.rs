@@ -48,7 +48,7 @@ async fn config_crud(app: &TestApp) {
     assert_eq!(
         app.patch(&app.admin, &path, json!({ "country": "FR" }))
             .await
-            .expect(400)
+            .expect(422)
             .param(),
         Some("country")
     );
@@ -100,7 +100,7 @@ async fn bad_config_input_writes_nothing(app: &TestApp) {
         let r = app
             .post(&app.admin, "/v1/admin/payment-method-configs", body.clone())
             .await
-            .expect(400);
+            .expect_refused();
         assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
     }
     let mut b = sepa();

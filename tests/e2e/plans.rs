@@ -118,7 +118,7 @@ async fn bad_plan_input_writes_nothing(app: &TestApp) {
         let r = app
             .post(&app.admin, "/v1/admin/plans", body)
             .await
-            .expect(400);
+            .expect_refused();
         assert_eq!(r.body["error"]["param"], field, "{}", r.body);
     }
     app.post(&app.admin, "/v1/admin/plans", pro())

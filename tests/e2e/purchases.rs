@@ -224,7 +224,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
         ),
     ];
     for (body, param, says) in cases {
-        let r = app.post(&s.key, &path, body.clone()).await.expect(400);
+        let r = app.post(&s.key, &path, body.clone()).await.expect_refused();
         assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
         let message = r.body["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{body}: {message}");
@@ -245,7 +245,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
             buy_with(cheap.body["id"].as_str().unwrap(), "bank_transfer"),
         )
         .await
-        .expect(400);
+        .expect(422);
     assert_eq!(r.param(), Some("payment_method"));
     // no billing profile yet
     let bare = app.account("No profile").await;
@@ -256,7 +256,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
             buy_with(&s.package, "bank_transfer"),
         )
         .await
-        .expect(400);
+        .expect(422);
     assert_eq!(r.param(), Some("billing_profile"));
     // another country has no SEPA
     let us = account_in(app, "Yankee", "US", "EUR").await;
@@ -267,7 +267,7 @@ async fn bad_purchases_say_why_and_write_nothing(app: &TestApp) {
             buy_with(&s.package, "bank_transfer"),
         )
         .await
-        .expect(400);
+        .expect(422);
     assert_eq!(r.param(), Some("payment_method"));
     // another account's key, an unknown account
     let other_key = app.account_key(&us).await;

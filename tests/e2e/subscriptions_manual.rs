@@ -229,22 +229,22 @@ async fn bad_input_is_refused_naming_the_field(app: &TestApp) {
         (
             json!({ "plan_id": "plan_01jqk3v2g2x0m8s0q1b2c3d4e5", "payment_method": "bank_transfer" }),
             "plan_id",
-            400,
+            422,
         ),
         (
             json!({ "plan_id": archived, "payment_method": "bank_transfer" }),
             "plan_id",
-            400,
+            422,
         ),
         (
             json!({ "plan_id": plan, "payment_method": "bank_transfer", "currency": "GBP" }),
             "currency",
-            400,
+            422,
         ),
         (
             json!({ "plan_id": plan, "payment_method": "stripe" }),
             "payment_method",
-            400,
+            422,
         ),
         (
             json!({ "plan_id": plan, "payment_method": "cash" }),
@@ -310,7 +310,7 @@ async fn bad_input_is_refused_naming_the_field(app: &TestApp) {
     let r = app
         .post(&app.admin, "/v1/admin/plans", json!({ "name": "W", "slug": "weekly", "prices": [{"amount": 500, "currency": "EUR"}], "interval": "week", "credits_per_period": 1, "dunning": { "retry_days": [3, 4] } }))
         .await
-        .expect(400);
+        .expect(422);
     assert_eq!(r.param(), Some("dunning.retry_days"));
     // The clock never moves backwards.
     let r = app

@@ -91,6 +91,24 @@ impl Resp {
 
     /// Asserts the status, printing the body on failure.
     #[track_caller]
+    /// Refused input: 400 (a value breaks the document's rules) or 422 (well-formed values
+    /// breaking a rule across fields or against stored data), always an
+    /// `invalid_request_error`. Tests that care which assert the status itself.
+    pub fn expect_refused(self) -> Self {
+        assert!(
+            self.status == 400 || self.status == 422,
+            "unexpected status {}; body: {}",
+            self.status,
+            self.body
+        );
+        assert_eq!(
+            self.body["error"]["type"], "invalid_request_error",
+            "{}",
+            self.body
+        );
+        self
+    }
+
     pub fn expect(self, status: u16) -> Self {
         assert_eq!(
             self.status, status,

@@ -217,13 +217,14 @@ impl From<ValidationError> for ApiError {
         } else {
             format!("{} {}", e.field, e.message)
         };
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            ErrorType::InvalidRequestError,
-            code,
-            message,
-        )
-        .param(e.field)
+        // 400: the value breaks the document's own rules; 422: each value is well-formed
+        // but together (or with stored data) they break a rule of the domain.
+        let status = if e.unprocessable {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Self::new(status, ErrorType::InvalidRequestError, code, message).param(e.field)
     }
 }
 

@@ -115,7 +115,10 @@ impl IntoResponses for PostErrors {
         );
         r.insert(
             "422".into(),
-            error_response("The Idempotency-Key was used with a different request"),
+            error_response(
+                "A rule across fields or against stored data is broken, or the Idempotency-Key \
+                 was used with a different request",
+            ),
         );
         r
     }

@@ -11,14 +11,30 @@ pub struct ValidationError {
     pub field: String,
     /// A sentence a person can act on.
     pub message: String,
+    /// The field is well-formed on its own (its type, bounds and pattern are as the API
+    /// document says) but breaks a rule that joins it to other fields or to stored data:
+    /// HTTP 422 rather than 400, so a client generated from the document can tell the two
+    /// apart.
+    pub unprocessable: bool,
 }
 
 impl ValidationError {
-    /// Builds a validation error for `field`.
+    /// Builds a validation error for `field`: the value itself is malformed (HTTP 400).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
+            unprocessable: false,
+        }
+    }
+
+    /// Builds an error for a well-formed `field` that breaks a rule across fields or
+    /// against stored data (HTTP 422): a discount above its line, a referenced package that
+    /// does not exist, a subscription without a billing profile.
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            unprocessable: true,
+            ..Self::new(field, message)
         }
     }
 

@@ -97,6 +97,14 @@ fn merge(into: &mut Value, keywords: &Value) {
         for (k, v) in extra {
             target.insert(k.clone(), v.clone());
         }
+        // Branches of several types replace the property's one type; null stays a branch.
+        if let Some(Value::Array(branches)) = target.get_mut("oneOf") {
+            if nullable {
+                branches.push(json!({ "type": "null" }));
+            }
+            target.remove("type");
+            return;
+        }
         if nullable {
             if let Some(Value::String(t)) = target.get("type").cloned() {
                 target.insert("type".into(), json!([t, "null"]));
@@ -137,7 +145,9 @@ fn header_and_cursor(path: &str, op: &mut Value, rules: &[(Option<&str>, &str, V
                 t["type"] = json!("string");
                 t
             }
-            ("query", "amount") => json!({ "type": "integer", "minimum": 0 }),
+            ("query", "amount") => {
+                json!({ "type": "integer", "minimum": 0, "maximum": 1_000_000_000_000_000_i64 })
+            }
             ("query", name)
                 if let Some((_, _, schema)) = rules
                     .iter()
@@ -153,11 +163,9 @@ fn header_and_cursor(path: &str, op: &mut Value, rules: &[(Option<&str>, &str, V
                 }
                 c
             }
-            // Optional only for an account with a preferred currency; clients send it.
-            ("query", "currency") => {
-                p["required"] = json!(true);
-                currency()
-            }
+            // Optional for an account with a preferred currency; without one, its absence is
+            // a 422 (a rule against the stored account).
+            ("query", "currency") => currency(),
             _ => continue,
         };
         p["schema"] = schema;
@@ -237,9 +245,35 @@ fn apply(doc: &mut Value) {
         for method in ["get", "post", "put", "patch", "delete"] {
             if let Some(op) = item.get_mut(method) {
                 header_and_cursor(path, op, &rules);
+                unprocessable(op);
             }
         }
     }
+}
+
+/// Every operation that takes a body may answer 422: each field is well-formed, but
+/// together or with stored data they break a rule (`error.param` names the field). So may
+/// the method listings, whose `currency` defaults from the stored account.
+fn unprocessable(op: &mut Value) {
+    let currency_query = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["in"] == "query" && p["name"] == "currency")
+        });
+    if op.get("requestBody").is_none() && !currency_query {
+        return;
+    }
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let description = "A rule across fields or against stored data is broken (`error.param` \
+                       names the field), or the Idempotency-Key was used with another request";
+    responses.insert(
+        "422".into(),
+        json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorResponse" } } } }),
+    );
 }
 
 /// The document as served: `doc` as JSON with every rule written in.

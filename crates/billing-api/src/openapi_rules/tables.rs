@@ -42,9 +42,17 @@ fn slug() -> Value {
     json!({ "type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$" })
 }
 
-/// A gateway's object id as the catalog stores it.
+/// A gateway's object id as the catalog stores it; empty clears it.
 fn gateway_id() -> Value {
-    json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,255}$" })
+    json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{0,255}$" })
+}
+
+/// A discount percentage: an integer 0–100, or a string of one with at most two decimals.
+fn percent() -> Value {
+    json!({ "oneOf": [
+        { "type": "integer", "minimum": 0, "maximum": 100 },
+        { "type": "string", "pattern": "^(100(\\.00?)?|[0-9]{1,2}(\\.[0-9]{1,2})?)$" }
+    ] })
 }
 
 fn one_of(values: &[&str]) -> Value {
@@ -70,6 +78,11 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
     let reference =
         json!({ "minLength": 1, "maxLength": 200, "pattern": "^\\s*[!-~]{1,200}\\s*$" });
     let credits = json!({ "minimum": 1, "maximum": 1_000_000_000_000_i64 });
+    let sort_order = json!({ "minimum": -1_000_000, "maximum": 1_000_000 });
+    let trial_days =
+        json!({ "minimum": 0, "maximum": billing_domain::entities::plan::MAX_TRIAL_DAYS });
+    let per_period =
+        json!({ "minimum": 0, "maximum": billing_domain::entities::plan::MAX_CREDITS_PER_PERIOD });
     let threshold = json!({ "maximum": 1_000_000_000_000_i64 });
     let rules = [
         (
@@ -120,17 +133,22 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
         (
             "PriceInput",
             &["amount", "currency"],
-            json!({ "currency": currency() }),
+            json!({ "currency": currency(), "amount": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 } }),
         ),
         (
             "InvoiceLineInput",
             &["description", "unit_amount"],
-            json!({ "description": text(500), "quantity": { "minimum": 1, "maximum": 1_000_000 }, "unit_amount": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 }, "discount_amount": { "minimum": 0 } }),
+            json!({ "description": text(500), "quantity": { "minimum": 1, "maximum": 1_000_000 }, "unit_amount": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 }, "discount_amount": { "minimum": 0 }, "credits": credits, "kind": one_of(&["manual", "adjustment"]) }),
         ),
         (
             "ManualInvoiceInput",
             &["account_id", "currency", "lines"],
             json!({ "account_id": id("acct"), "currency": currency(), "lines": { "minItems": 1 }, "metadata": metadata() }),
+        ),
+        (
+            "AmountLimitInput",
+            &[],
+            json!({ "currency": currency(), "min": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 }, "max": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 } }),
         ),
         (
             "WalletDetailsInput",
@@ -155,7 +173,7 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
         (
             "CreateSubscriptionInput",
             &["plan_id", "payment_method"],
-            json!({ "plan_id": id("plan"), "payment_method": methods(), "currency": currency(), "metadata": metadata() }),
+            json!({ "plan_id": id("plan"), "payment_method": methods(), "currency": currency(), "metadata": metadata(), "trial_days": trial_days }),
         ),
         ("CancelInput", &[], json!({ "reason": opt_text(500) })),
         ("RefundInput", &["reason"], json!({ "reason": text(500) })),
@@ -174,22 +192,23 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
         (
             "CreditPackageInput",
             &[],
-            json!({ "name": text(100), "slug": slug(), "credits": credits, "prices": { "minItems": 1 }, "description": opt_text(1000), "stripe_price_id": gateway_id(), "paypal_product_id": gateway_id() }),
+            json!({ "name": text(100), "slug": slug(), "credits": credits, "prices": { "minItems": 1, "maxItems": 50 }, "description": opt_text(1000), "stripe_price_id": gateway_id(), "paypal_product_id": gateway_id(), "discount_percent": percent(), "sort_order": sort_order }),
         ),
         (
             "PlanInput",
             &[],
-            json!({ "name": text(100), "slug": slug(), "prices": { "minItems": 1 }, "description": opt_text(1000), "interval": one_of(&["week", "month", "year"]), "interval_count": { "minimum": 1, "maximum": 104 }, "stripe_product_id": gateway_id(), "paypal_product_id": gateway_id() }),
+            json!({ "name": text(100), "slug": slug(), "prices": { "minItems": 1, "maxItems": 50 }, "description": opt_text(1000), "interval": one_of(&["week", "month", "year"]), "interval_count": { "minimum": 1, "maximum": 104 }, "stripe_product_id": gateway_id(), "paypal_product_id": gateway_id(), "sort_order": sort_order, "trial_days": trial_days, "credits_per_period": per_period,
+                    "features": { "maxItems": billing_domain::entities::plan::MAX_FEATURES, "uniqueItems": true, "items": { "type": "string", "pattern": "^[a-z][a-z0-9_.:-]{0,63}$" } } }),
         ),
         (
             "DunningInput",
             &[],
-            json!({ "final_action": one_of(&["cancel", "unpaid", "leave_past_due"]) }),
+            json!({ "final_action": one_of(&["cancel", "unpaid", "leave_past_due"]), "retry_days": { "maxItems": 10, "items": { "type": "integer", "minimum": 1, "maximum": 60 } } }),
         ),
         (
             "PaymentMethodConfigInput",
             &[],
-            json!({ "method": methods(), "display_name": text(100), "country": country(), "instructions": opt_text(2000) }),
+            json!({ "method": methods(), "display_name": text(100), "country": country(), "instructions": opt_text(2000), "currencies": { "items": currency() }, "sort_order": sort_order }),
         ),
     ];
     rules
@@ -202,10 +221,13 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
 pub(super) fn object_rules() -> Vec<(&'static str, Value)> {
     let nonempty = |field: &str| json!({ "required": [field], "properties": { field: { "type": "string", "pattern": TEXT } } });
     vec![
-        // A new count needs the unit it counts.
+        // A new count needs the unit it counts (a null count changes nothing).
         (
             "PlanInput",
-            json!({ "dependentRequired": { "interval_count": ["interval"] } }),
+            json!({
+                "if": { "required": ["interval_count"], "properties": { "interval_count": { "type": "integer" } } },
+                "then": { "required": ["interval"], "properties": { "interval": { "type": "string" } } }
+            }),
         ),
         // Bank details name the account by IBAN or by account number.
         (
@@ -280,7 +302,7 @@ pub(super) const OPERATION_REQUIRED: &[(&str, &str, &[&str])] = &[
     (
         "post",
         "/v1/admin/plans",
-        &["name", "slug", "prices", "interval"],
+        &["name", "slug", "prices", "interval", "credits_per_period"],
     ),
     (
         "post",

@@ -56,14 +56,19 @@ impl ConfirmationBody {
         let proof = self
             .proof_file
             .map(|f| {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(f.content_base64.trim())
-                    .map_err(|e| {
-                        ApiError::invalid(
-                            "proof_file.content_base64",
-                            format!("proof_file.content_base64 is not valid base64: {e}"),
-                        )
-                    })?;
+                // Padded standard base64, as the document's pattern says; unused bits of the
+                // last symbol are ignored as most encoders' readers do.
+                let engine = base64::engine::GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    base64::engine::GeneralPurposeConfig::new()
+                        .with_decode_allow_trailing_bits(true),
+                );
+                let bytes = engine.decode(f.content_base64.trim()).map_err(|e| {
+                    ApiError::invalid(
+                        "proof_file.content_base64",
+                        format!("proof_file.content_base64 is not valid base64: {e}"),
+                    )
+                })?;
                 Ok::<_, ApiError>(ProofUpload {
                     filename: f.filename,
                     content_type: f.content_type,

@@ -84,7 +84,8 @@ pub fn parse_discount(d: Decimal, field: &str) -> Result<Decimal, ValidationErro
 
 /// Validates a gateway object id (Stripe price, PayPal product): 1–255 of `A-Za-z0-9_-`.
 pub fn parse_gateway_ref(v: Option<&str>, field: &str) -> Result<Option<String>, ValidationError> {
-    match v.map(str::trim) {
+    // Not trimmed: an id has no spaces, and the API document's pattern admits none.
+    match v {
         None | Some("") => Ok(None),
         Some(s)
             if s.len() <= 255

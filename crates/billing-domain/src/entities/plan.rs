@@ -118,7 +118,7 @@ impl DunningPolicy {
             final_action,
         };
         if policy.span() >= interval.shortest_period() {
-            return Err(ValidationError::new(
+            return Err(ValidationError::rule(
                 "dunning.retry_days",
                 format!(
                     "the retries span {} days, which does not end before the next period \
@@ -229,7 +229,8 @@ pub fn parse_features(v: &[String]) -> Result<Vec<String>, ValidationError> {
     }
     let mut out: Vec<String> = Vec::with_capacity(v.len());
     for (i, f) in v.iter().enumerate() {
-        let f = f.trim();
+        // Not trimmed: a key has no spaces, and the API document's pattern admits none.
+        let f = f.as_str();
         let ok = (1..=64).contains(&f.len())
             && f.starts_with(|c: char| c.is_ascii_lowercase())
             && f.bytes().all(|b| {

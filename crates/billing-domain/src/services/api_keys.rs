@@ -74,7 +74,7 @@ impl ApiKeyService {
                 let id = AccountId::parse(a, "account_id")?;
                 if self.repos.accounts.get(&id).await?.is_none() {
                     return Err(
-                        ValidationError::new("account_id", format!("no account {id}")).into(),
+                        ValidationError::rule("account_id", format!("no account {id}")).into(),
                     );
                 }
                 Some(id)

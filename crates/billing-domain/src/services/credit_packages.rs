@@ -110,7 +110,7 @@ impl CreditPackageService {
             prices: PriceList::parse(required(input.prices.as_ref(), "prices")?, "prices")?,
             discount_percent: match &input.discount_percent {
                 None => rust_decimal::Decimal::ZERO,
-                Some(v) => parse_discount(decimal(v, "discount_percent")?, "discount_percent")?,
+                Some(v) => discount_value(v, "discount_percent")?,
             },
             featured: input.featured.unwrap_or(false),
             active: input.active.unwrap_or(true),
@@ -184,8 +184,7 @@ impl CreditPackageService {
             }
         }
         if let Some(v) = &input.discount_percent {
-            p.discount_percent =
-                parse_discount(decimal(v, "discount_percent")?, "discount_percent")?;
+            p.discount_percent = discount_value(v, "discount_percent")?;
         }
         if let Some(v) = input.featured {
             p.featured = v;
@@ -241,7 +240,39 @@ impl CreditPackageService {
                 format!("credit package {id} is no longer sold"),
             )
             .into()),
-            None => Err(ValidationError::new(field, format!("no credit package {id}")).into()),
+            None => Err(ValidationError::rule(field, format!("no credit package {id}")).into()),
         }
     }
+}
+
+/// Parses a discount as the API takes it: an integer 0–100, or a string of one with at most
+/// two decimal places (`"12.5"`), nothing else (no sign, exponent or spaces) — the pattern
+/// the API document states.
+fn discount_value(
+    v: &serde_json::Value,
+    field: &str,
+) -> Result<rust_decimal::Decimal, ValidationError> {
+    // A whole number written as a float (`10.0`) is the integer the document allows.
+    if let Some(f) = v
+        .as_f64()
+        .filter(|f| v.is_f64() && f.fract() == 0.0 && (0.0..=100.0).contains(f))
+    {
+        #[allow(clippy::cast_possible_truncation)]
+        return parse_discount(rust_decimal::Decimal::from(f as i64), field);
+    }
+    if let serde_json::Value::String(s) = v {
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        let shaped = (1..=3).contains(&whole.len())
+            && digits(whole)
+            && (!s.contains('.') || (1..=2).contains(&fraction.len()))
+            && digits(fraction);
+        if !shaped {
+            return Err(ValidationError::new(
+                field,
+                "must be a percentage 0-100 with at most two decimal places, e.g. \"12.5\"",
+            ));
+        }
+    }
+    parse_discount(decimal(v, field)?, field)
 }

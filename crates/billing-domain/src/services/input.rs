@@ -40,3 +40,21 @@ pub fn sort_order(v: Option<i64>, field: &str) -> Result<i32, ValidationError> {
         .filter(|x| (-1_000_000..=1_000_000).contains(x))
         .ok_or_else(|| ValidationError::new(field, "must be between -1000000 and 1000000"))
 }
+
+/// Deserializes an optional nested object, refusing the array form serde would otherwise
+/// accept for a struct (`[3, "cancel"]` for `{retry_days, final_action}`): the API document
+/// says object, so the server takes only that.
+pub fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(_) => Err(serde::de::Error::custom("expected an object")),
+    }
+}

@@ -84,11 +84,11 @@ fn parse_line(
         .checked_mul(unit)
         .filter(|g| *g <= MAX_AMOUNT_MINOR)
         .ok_or_else(|| {
-            ValidationError::new(f("quantity"), "quantity × unit_amount is too large")
+            ValidationError::rule(f("quantity"), "quantity × unit_amount is too large")
         })?;
     let discount = l.discount_amount.unwrap_or(0);
     if !(0..=gross).contains(&discount) {
-        return Err(ValidationError::new(
+        return Err(ValidationError::rule(
             f("discount_amount"),
             "must be between 0 and quantity × unit_amount",
         ));
@@ -167,7 +167,7 @@ impl InvoiceService {
             .get(&account_id)
             .await?
             .ok_or_else(|| {
-                ValidationError::new("account_id", format!("no account {account_id}"))
+                ValidationError::rule("account_id", format!("no account {account_id}"))
             })?;
         let (subtotal, discount, total, due) = Invoice::totals(&lines, 0)
             .ok_or_else(|| ValidationError::new("lines", "the total is too large"))?;

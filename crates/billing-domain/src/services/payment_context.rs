@@ -96,7 +96,7 @@ impl PaymentDeps {
             .await?
             .ok_or_else(|| BillingError::not_found("account", id))?;
         let profile = account.billing_profile.clone().ok_or_else(|| {
-            crate::error::ValidationError::new(
+            crate::error::ValidationError::rule(
                 "billing_profile",
                 format!(
                     "add a billing profile (PUT /v1/accounts/{{id}}/billing-profile) before {what}"

@@ -185,13 +185,13 @@ pub(crate) fn limits(
         let currency = Currency::parse(&l.currency)
             .map_err(|e| ValidationError::new(f("currency"), e.message))?;
         if !accepted.is_empty() && !accepted.contains(&currency) {
-            return Err(ValidationError::new(
+            return Err(ValidationError::rule(
                 f("currency"),
                 "is not one of the accepted currencies",
             ));
         }
         if out.iter().any(|o| o.currency == currency) {
-            return Err(ValidationError::new(f("currency"), "appears twice"));
+            return Err(ValidationError::rule(f("currency"), "appears twice"));
         }
         for (name, val) in [("min", l.min), ("max", l.max)] {
             if val.is_some_and(|x| !(0..=crate::types::money::MAX_AMOUNT_MINOR).contains(&x)) {
@@ -204,7 +204,7 @@ pub(crate) fn limits(
         if let (Some(min), Some(max)) = (l.min, l.max)
             && min > max
         {
-            return Err(ValidationError::new(f("min"), "must not exceed max"));
+            return Err(ValidationError::rule(f("min"), "must not exceed max"));
         }
         out.push(AmountLimit {
             currency,
@@ -218,19 +218,19 @@ pub(crate) fn limits(
 /// Checks that the details fit the method: bank details for bank transfers, wallet details for wallets.
 pub(crate) fn check_details(c: &PaymentMethodConfig) -> Result<(), ValidationError> {
     match c.method {
-        PaymentMethodKind::BankTransfer if c.bank_details.is_none() => Err(ValidationError::new(
+        PaymentMethodKind::BankTransfer if c.bank_details.is_none() => Err(ValidationError::rule(
             "bank_details",
             "is required for bank_transfer",
         )),
-        PaymentMethodKind::LocalWallet if c.wallet_details.is_none() => Err(ValidationError::new(
+        PaymentMethodKind::LocalWallet if c.wallet_details.is_none() => Err(ValidationError::rule(
             "wallet_details",
             "is required for local_wallet",
         )),
         m if m != PaymentMethodKind::BankTransfer && c.bank_details.is_some() => Err(
-            ValidationError::new("bank_details", format!("is not used by {m}")),
+            ValidationError::rule("bank_details", format!("is not used by {m}")),
         ),
         m if m != PaymentMethodKind::LocalWallet && c.wallet_details.is_some() => Err(
-            ValidationError::new("wallet_details", format!("is not used by {m}")),
+            ValidationError::rule("wallet_details", format!("is not used by {m}")),
         ),
         _ => Ok(()),
     }

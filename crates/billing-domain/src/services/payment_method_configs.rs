@@ -136,7 +136,7 @@ impl PaymentMethodConfigService {
             } else {
                 "method"
             };
-            return Err(ValidationError::new(
+            return Err(ValidationError::rule(
                 field,
                 "cannot be changed; delete the config and create a new one",
             )
@@ -264,7 +264,7 @@ impl PaymentMethodConfigService {
                 .as_ref()
                 .and_then(|p| p.preferred_currency)
                 .ok_or_else(|| {
-                    ValidationError::new(
+                    ValidationError::rule(
                         "currency",
                         "is required (the account has no preferred currency)",
                     )

@@ -50,6 +50,7 @@ pub struct PlanInput {
     /// Days of trial (0–730, default 0).
     pub trial_days: Option<i64>,
     /// Retry schedule and final action.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub dunning: Option<DunningInput>,
     /// Can be subscribed to (default true); `false` archives it.
     pub active: Option<bool>,

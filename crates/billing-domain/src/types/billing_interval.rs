@@ -80,7 +80,8 @@ impl BillingInterval {
         let count = count.unwrap_or(1);
         let max = i64::from(unit.max_count());
         if !(1..=max).contains(&count) {
-            return Err(ValidationError::new(
+            // The bound depends on the unit: a rule across fields.
+            return Err(ValidationError::rule(
                 "interval_count",
                 format!("must be between 1 and {max} for `{}`", unit.as_str()),
             ));

@@ -69,7 +69,8 @@ impl PriceList {
                 .ok_or_else(|| ValidationError::new(&amount_field, "is required"))?;
             let money = Money::new(amount, currency, &amount_field)?;
             if out.iter().any(|m| m.currency == currency) {
-                return Err(ValidationError::new(
+                // Each item is well-formed; the list holds one currency twice.
+                return Err(ValidationError::rule(
                     &currency_field,
                     format!("{currency} is priced twice"),
                 ));
@@ -107,7 +108,7 @@ impl PriceList {
     /// offer.
     pub fn require(&self, currency: Currency) -> Result<Money, ValidationError> {
         self.get(currency).ok_or_else(|| {
-            ValidationError::new(
+            ValidationError::rule(
                 "currency",
                 format!(
                     "there is no price in {currency}; prices are offered in {}",

@@ -140,7 +140,9 @@ impl TaxId {
             .filter(|c| !matches!(c, ' ' | '.' | '-'))
             .collect::<String>()
             .to_ascii_uppercase();
-        let bad = |why: &str| ValidationError::new("tax_id.value", why.to_owned());
+        // Each kind has its own format, so a value well-formed for the document can still
+        // be wrong for its kind: a rule across fields (422).
+        let bad = |why: &str| ValidationError::rule("tax_id.value", why.to_owned());
         let value = match kind {
             TaxIdKind::EuVat => {
                 let (prefix, rest) = compact

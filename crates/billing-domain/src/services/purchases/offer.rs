@@ -61,7 +61,7 @@ impl PurchaseService {
                 .map(|p| p.currency.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Err(ValidationError::new(
+            return Err(ValidationError::rule(
                 "payment_method",
                 format!(
                     "{method} is not offered to this account in any currency this package \
@@ -122,7 +122,7 @@ impl PurchaseService {
             .or(mine.first())
             .and_then(|d| d.message.clone())
             .unwrap_or_else(|| "no configuration exists for it".into());
-        Err(ValidationError::new(
+        Err(ValidationError::rule(
             "payment_method",
             format!("{method} is not offered to this account: {why}"),
         )

@@ -13,7 +13,7 @@ use crate::entities::{
     CollectionMethod, Invoice, InvoiceReason, Metadata, NextAction, Payment, PaymentMethodConfig,
     PaymentMethodKind, Subscription, SubscriptionStatus,
 };
-use crate::error::{BillingError, BillingResult, RepoError};
+use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
 use crate::ports::subscriptions::ALREADY_SUBSCRIBED;
 use crate::ports::{SubscriptionChange, SubscriptionChangeOutcome, SubscriptionFilter};
 use crate::services::input::required;
@@ -70,8 +70,16 @@ impl SubscriptionService {
         let plan_id = PlanId::parse(required(input.plan_id.as_deref(), "plan_id")?, "plan_id")?;
         let plan = match self.deps.repos.plans.get(&plan_id).await? {
             Some(p) if p.active => p,
-            Some(_) => return Err(invalid("plan_id", format!("plan {plan_id} is archived"))),
-            None => return Err(invalid("plan_id", format!("no plan {plan_id}"))),
+            Some(_) => {
+                return Err(ValidationError::rule(
+                    "plan_id",
+                    format!("plan {plan_id} is archived"),
+                )
+                .into());
+            }
+            None => {
+                return Err(ValidationError::rule("plan_id", format!("no plan {plan_id}")).into());
+            }
         };
         let method = parse_method(input.payment_method.as_deref())?;
         let requested = input.currency.as_deref().map(Currency::parse).transpose()?;
