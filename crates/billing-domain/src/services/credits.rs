@@ -59,8 +59,10 @@ pub struct VerifyReport {
 
 /// Validates a caller reference: 1–200 printable ASCII characters.
 pub fn parse_reference(v: Option<&str>, field: &str) -> Result<String, ValidationError> {
-    let r = required(v, field)?.trim();
-    if r.is_empty() || r.len() > 200 || !r.bytes().all(|b| b.is_ascii_graphic()) {
+    let raw = required(v, field)?;
+    let r = raw.trim();
+    // Surrounding white space is dropped, but counts toward the 200 the document states.
+    if r.is_empty() || raw.chars().count() > 200 || !r.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ValidationError::new(
             field,
             "must be 1-200 printable ASCII characters without spaces",
