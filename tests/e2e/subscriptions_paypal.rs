@@ -36,7 +36,7 @@ async fn paypal_postgres_renews_on_the_vaulted_payer() {
 const VAULT_ID: &str = "8kk8451t";
 
 /// A new order per request, its id derived from the PayPal-Request-Id.
-struct Orders;
+pub(crate) struct Orders;
 
 impl Respond for Orders {
     fn respond(&self, req: &Request) -> ResponseTemplate {

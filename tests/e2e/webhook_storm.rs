@@ -187,10 +187,20 @@ async fn storm(backend: Backend) {
     let big = signed(&app, vec![b' '; 2 * 1024 * 1024]);
     assert_eq!(send(&app.client, &url, &big).await.0, 413);
 
-    // Each of the hundred paid and granted once; the ten others untouched.
-    assert_eq!(app.balance(&s.acct).await.0, 100 * CREDITS);
+    granted_once_and_spoofed_untouched(&app, &s.acct, &spoofed).await;
+    app.stop().await;
+}
+
+/// After a storm: each of the hundred paid purchases granted once, the spoofed ones not
+/// paid, and the ledger verifies.
+pub(crate) async fn granted_once_and_spoofed_untouched(
+    app: &TestApp,
+    acct: &str,
+    spoofed: &[Value],
+) {
+    assert_eq!(app.balance(acct).await.0, 100 * CREDITS);
     let grants = app
-        .ledger(&s.acct)
+        .ledger(acct)
         .await
         .into_iter()
         .filter(|e| e["kind"] == "purchase_grant")
@@ -209,7 +219,6 @@ async fn storm(backend: Backend) {
         .await
         .expect(200);
     assert_eq!(v.body["ok"], true, "{}", v.body);
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

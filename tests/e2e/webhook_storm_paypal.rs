@@ -5,31 +5,17 @@
 //! purchase is paid and granted exactly once. Deliveries whose signature PayPal's API
 //! reports as forged, for ten more purchases, are all refused and change nothing.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 use crate::gateway_paypal::{paypal_app, paypal_headers};
 use crate::gateways::{buy_with, offer, ok};
-use crate::shop::{CREDITS, shop};
+use crate::shop::shop;
+use crate::subscriptions_paypal::Orders;
 use crate::support::Backend;
-use crate::webhook_storm::shuffled;
-
-/// Answers each order creation with a new order id, as PayPal does.
-struct NewOrders(AtomicUsize);
-
-impl Respond for NewOrders {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.0.fetch_add(1, Ordering::SeqCst);
-        let id = format!("STORM{n:012}");
-        ResponseTemplate::new(201).set_body_json(json!({"id": id, "status": "PAYER_ACTION_REQUIRED", "links": [
-            {"href": format!("https://api-m.sandbox.paypal.com/v2/checkout/orders/{id}"), "rel": "self", "method": "GET"},
-            {"href": format!("https://www.sandbox.paypal.com/checkoutnow?token={id}"), "rel": "payer-action", "method": "GET"}]}))
-    }
-}
+use crate::webhook_storm::{granted_once_and_spoofed_untouched, shuffled};
 
 async fn paypal_mock() -> MockServer {
     let paypal = MockServer::start().await;
@@ -40,7 +26,7 @@ async fn paypal_mock() -> MockServer {
         .await;
     Mock::given(method("POST"))
         .and(path("/v2/checkout/orders"))
-        .respond_with(NewOrders(AtomicUsize::new(0)))
+        .respond_with(Orders)
         .mount(&paypal)
         .await;
     // PayPal's verdict: deliveries whose transmission id says "forged" fail verification.
@@ -166,27 +152,7 @@ async fn storm(backend: Backend) {
     }
 
     // Each of the hundred paid and granted once; the ten others untouched.
-    assert_eq!(app.balance(&s.acct).await.0, 100 * CREDITS);
-    let grants = app
-        .ledger(&s.acct)
-        .await
-        .into_iter()
-        .filter(|e| e["kind"] == "purchase_grant")
-        .count();
-    assert_eq!(grants, 100);
-    for p in spoofed {
-        let pid = p["payment"]["id"].as_str().unwrap();
-        let got = app
-            .get(&app.admin, &format!("/v1/admin/payments/{pid}"))
-            .await
-            .expect(200);
-        assert_ne!(got.body["status"], "succeeded", "{}", got.body);
-    }
-    let v = app
-        .get(&app.admin, "/v1/admin/credits/verify")
-        .await
-        .expect(200);
-    assert_eq!(v.body["ok"], true, "{}", v.body);
+    granted_once_and_spoofed_untouched(&app, &s.acct, &spoofed).await;
     app.stop().await;
 }
 
