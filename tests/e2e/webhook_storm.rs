@@ -187,7 +187,7 @@ async fn storm(backend: Backend) {
     let big = signed(&app, vec![b' '; 2 * 1024 * 1024]);
     assert_eq!(send(&app.client, &url, &big).await.0, 413);
 
-    granted_once_and_spoofed_untouched(&app, &s.acct, &spoofed).await;
+    granted_once_and_spoofed_untouched(&app, &s.acct, spoofed).await;
     app.stop().await;
 }
 
