@@ -96,6 +96,7 @@ pub fn posting(
         actor: "system".into(),
         at: when,
         audit: None,
+        lot: Default::default(),
     }
 }
 

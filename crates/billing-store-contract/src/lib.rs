@@ -190,6 +190,13 @@ macro_rules! contract_suite {
                 short_debit_expires_due_holds_first,
                 commit_crossing_the_threshold_records_low_balance,
             }
+            lots {
+                a_debit_spanning_an_allowance_and_a_purchase_takes_the_allowance_first,
+                an_allowance_expires_once_leaving_purchased_credits_untouched,
+                a_capped_rollover_moves_up_to_the_cap_into_a_new_lot,
+                credits_past_expiry_are_never_spent,
+                a_hold_across_the_expiry_keeps_its_pinned_credits,
+            }
             billing {
                 invoice_insert_get_with_lines,
                 invoice_list_filters_and_pages,

@@ -2,8 +2,8 @@
 
 use billing_domain::entities::{
     Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason, InvoiceStatus, LedgerEntry, LedgerKind,
-    Payment, PaymentMethodKind, PaymentStatus, ProofFile, Refund, RefundStatus, Reservation,
-    ReservationStatus,
+    LotRollover, Payment, PaymentMethodKind, PaymentStatus, ProofFile, Refund, RefundStatus,
+    Reservation, ReservationStatus,
 };
 use billing_domain::types::{
     AccountId, CreditPackageId, FileId, InvoiceId, InvoiceLineId, LedgerEntryId, PaymentId,
@@ -109,6 +109,8 @@ pub(crate) fn line_rows(i: &Invoice) -> DbResult<Vec<InvoiceLineRow>> {
                 subscription_id: l.subscription_id.as_ref().map(ToString::to_string),
                 period_start: l.period_start.map(ts),
                 period_end: l.period_end.map(ts),
+                rollover_max: l.rollover.map(|r| r.max),
+                rollover_until: l.rollover.map(|r| ts(r.until)),
             })
         })
         .collect()
@@ -128,6 +130,13 @@ fn line(r: InvoiceLineRow) -> DbResult<InvoiceLine> {
         subscription_id: r.subscription_id.map(SubscriptionId::from_trusted),
         period_start: r.period_start.map(|t| t.0),
         period_end: r.period_end.map(|t| t.0),
+        rollover: match (r.rollover_max, r.rollover_until) {
+            (Some(max), Some(until)) => Some(LotRollover {
+                max,
+                until: until.0,
+            }),
+            _ => None,
+        },
     })
 }
 

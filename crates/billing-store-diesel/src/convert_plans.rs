@@ -1,6 +1,6 @@
 //! Domain ⇄ row conversions for plans.
 
-use billing_domain::entities::{DunningPolicy, FinalAction, Plan};
+use billing_domain::entities::{DunningPolicy, FinalAction, Plan, RolloverPolicy};
 use billing_domain::types::{BillingInterval, IntervalUnit, PlanId, Slug};
 
 use crate::convert::{from_json, opt_text, parse_enum, price_list, text, to_json, ts};
@@ -28,6 +28,7 @@ pub(crate) fn plan_row(p: &Plan) -> DbResult<PlanRow> {
         paypal_product_id: p.paypal_product_id.clone(),
         created_at: ts(p.created_at),
         updated_at: ts(p.updated_at),
+        rollover_max: p.rollover.cap(),
     })
 }
 
@@ -49,6 +50,8 @@ pub(crate) fn plan(r: PlanRow) -> DbResult<Plan> {
             retry_days: from_json(&r.retry_days, "retry_days")?,
             final_action: parse_enum(&r.final_action, "final_action", FinalAction::parse)?,
         },
+        rollover: RolloverPolicy::parse(r.rollover_max, "rollover_max")
+            .map_err(|e| corrupt("rollover_max", e))?,
         active: r.active,
         featured: r.featured,
         sort_order: r.sort_order,

@@ -114,6 +114,8 @@ pub(crate) struct PlanRow {
     pub paypal_product_id: Option<String>,
     pub created_at: UtcDateTime,
     pub updated_at: UtcDateTime,
+    /// The rollover cap; `None`: the allowance expires at period end.
+    pub rollover_max: Option<i64>,
 }
 
 /// `payment_method_configs`.
@@ -204,6 +206,9 @@ pub(crate) struct InvoiceLineRow {
     pub subscription_id: Option<String>,
     pub period_start: Option<UtcDateTime>,
     pub period_end: Option<UtcDateTime>,
+    /// What of the period's allowance rolls over, and until when.
+    pub rollover_max: Option<i64>,
+    pub rollover_until: Option<UtcDateTime>,
 }
 
 /// `payments`.
@@ -339,4 +344,34 @@ pub(crate) struct SubscriptionPeriodRow {
     pub invoice_id: Option<String>,
     pub charged: bool,
     pub created_at: UtcDateTime,
+}
+
+/// `credit_lots`.
+#[derive(Debug, Clone, Queryable, QueryableByName, Insertable)]
+#[diesel(table_name = credit_lots)]
+pub(crate) struct LotRow {
+    pub id: String,
+    pub account_id: String,
+    pub source: String,
+    pub entry_id: Option<String>,
+    pub amount: i64,
+    pub remaining: i64,
+    pub held: i64,
+    pub priority: i16,
+    pub expires_at: Option<UtcDateTime>,
+    pub expired_at: Option<UtcDateTime>,
+    pub rollover_max: Option<i64>,
+    pub rollover_until: Option<UtcDateTime>,
+    pub created_at: UtcDateTime,
+}
+
+/// `lot_allocations`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = lot_allocations)]
+pub(crate) struct AllocationRow {
+    pub entry_id: String,
+    pub lot_id: String,
+    pub account_id: String,
+    pub amount: i64,
+    pub held: i64,
 }

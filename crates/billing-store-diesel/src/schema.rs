@@ -117,6 +117,7 @@ diesel::table! {
         paypal_product_id -> Nullable<Text>,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        rollover_max -> Nullable<BigInt>,
     }
 }
 
@@ -217,6 +218,8 @@ diesel::table! {
         subscription_id -> Nullable<Text>,
         period_start -> Nullable<UtcTimestamp>,
         period_end -> Nullable<UtcTimestamp>,
+        rollover_max -> Nullable<BigInt>,
+        rollover_until -> Nullable<UtcTimestamp>,
     }
 }
 
@@ -426,6 +429,39 @@ diesel::table! {
 
 diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
+    credit_lots (id) {
+        id -> Text,
+        account_id -> Text,
+        source -> Text,
+        entry_id -> Nullable<Text>,
+        amount -> BigInt,
+        remaining -> BigInt,
+        held -> BigInt,
+        priority -> SmallInt,
+        expires_at -> Nullable<UtcTimestamp>,
+        expired_at -> Nullable<UtcTimestamp>,
+        rollover_max -> Nullable<BigInt>,
+        rollover_until -> Nullable<UtcTimestamp>,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    lot_allocations (entry_id, lot_id) {
+        entry_id -> Text,
+        lot_id -> Text,
+        account_id -> Text,
+        amount -> BigInt,
+        held -> BigInt,
+    }
+}
+
+diesel::joinable!(lot_allocations -> credit_lots (lot_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     subscription_periods,
@@ -449,4 +485,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoice_number_sequences,
     gateway_retries,
     job_leases,
+    credit_lots,
+    lot_allocations,
 );

@@ -3,10 +3,13 @@
 
 use time::OffsetDateTime;
 
+use billing_domain::entities::credit_lot::spend_order;
 use billing_domain::entities::{
-    CreditBalance, LedgerEntry, LedgerKind, OutboxEvent, Reservation, ReservationStatus,
+    CreditBalance, CreditLot, LedgerEntry, LedgerKind, LotAllocation, OutboxEvent, Reservation,
+    ReservationStatus,
 };
 use billing_domain::error::RepoError;
+use billing_domain::ports::lot_rules::{LotChange, LotTerms};
 use billing_domain::ports::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,
     PostingOutcome, ReservationOutcome, SettleReservation,
@@ -32,6 +35,11 @@ pub(crate) struct NewEntry {
     pub metadata: serde_json::Value,
     pub actor: String,
     pub at: OffsetDateTime,
+    /// For a grant: its lot's expiry and rollover.
+    pub lot: LotTerms,
+    /// The lot changes, when the store decides them itself (expiries); else the domain's
+    /// lot rules decide from the entry.
+    pub explicit: Option<Vec<LotChange>>,
 }
 
 impl State {
@@ -81,6 +89,8 @@ impl State {
                 "entry would leave balance {balance_after} and held {held_after}"
             )));
         }
+        let planned = self.plan_lots(account, &e)?;
+        let l = self.ledgers.get_mut(account).ok_or(RepoError::NotFound)?;
         let entry = LedgerEntry {
             id: e.id,
             account_id: account.clone(),
@@ -102,6 +112,13 @@ impl State {
             .insert(entry.source_ref.clone(), entry.id.clone());
         l.entries.insert(entry.id.clone(), entry.clone());
         self.entry_ids.insert(entry.id.clone());
+        self.put_lots(account, &entry.id, &planned)?;
+        self.expire_late(
+            account,
+            entry.reservation_id.as_ref(),
+            planned.late_expiries,
+            entry.created_at,
+        )?;
         Ok(entry)
     }
 
@@ -140,6 +157,8 @@ impl State {
         need: i64,
         now: OffsetDateTime,
     ) -> Result<i64, RepoError> {
+        // Credits past their expiry are never spent: due lots expire first.
+        self.expire_lots_of(account, now)?;
         let mut available = self.credit_balance(account)?.available;
         if available < need && self.has_due_holds(account, now) {
             self.expire_due_of(account, now)?;
@@ -196,6 +215,8 @@ pub(crate) fn post(s: &mut State, p: &Posting) -> Result<PostingOutcome, RepoErr
             metadata: p.metadata.clone(),
             actor: p.actor.clone(),
             at: p.at,
+            lot: p.lot,
+            explicit: None,
         },
     )?;
     let crossed = record_low_balance(s, before, &entry);
@@ -226,7 +247,11 @@ fn drift_of(account: &AccountId, l: &AccountLedger) -> Result<Option<DriftReport
     {
         active_holds = add(active_holds, r.amount)?;
     }
+    let (lots_remaining, lots_held, misallocated) = super::lots::lot_sums(l)?;
     let ok = l.balance == entries_balance
+        && lots_remaining == l.balance
+        && lots_held == l.held
+        && misallocated == 0
         && l.held == entries_held
         && l.held == active_holds
         && l.balance >= 0
@@ -238,6 +263,9 @@ fn drift_of(account: &AccountId, l: &AccountLedger) -> Result<Option<DriftReport
         held: l.held,
         entries_held,
         active_holds,
+        lots_remaining,
+        lots_held,
+        misallocated,
     }))
 }
 
@@ -266,6 +294,7 @@ impl LedgerRepository for MemoryLedger {
     ) -> Result<CreditBalance, RepoError> {
         self.0.with(|s| {
             s.expire_due_of(account, now)?;
+            s.expire_lots_of(account, now)?;
             s.credit_balance(account)
         })
     }
@@ -338,6 +367,35 @@ impl LedgerRepository for MemoryLedger {
 
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {
         self.0.with(|s| reservations::expire_due(s, now, limit))
+    }
+
+    async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError> {
+        let s = self.0.lock();
+        let mut lots: Vec<CreditLot> = s
+            .ledgers
+            .get(account)
+            .map(|l| l.lots.values().cloned().collect())
+            .unwrap_or_default();
+        lots.sort_by(spend_order);
+        lots.truncate(500);
+        Ok(lots)
+    }
+
+    async fn allocations(
+        &self,
+        account: &AccountId,
+        entry: &LedgerEntryId,
+    ) -> Result<Vec<LotAllocation>, RepoError> {
+        let s = self.0.lock();
+        Ok(s.ledgers
+            .get(account)
+            .and_then(|l| l.allocations.get(entry))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn expire_lots_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {
+        self.0.with(|s| super::lots::expire_lots_due(s, now, limit))
     }
 
     async fn verify(&self) -> Result<(Vec<DriftReport>, u64), RepoError> {

@@ -22,6 +22,7 @@ mod catalog;
 mod idempotency;
 mod job_leases;
 mod ledger;
+mod lots;
 mod outbox;
 mod payment_change;
 mod payment_flow;
@@ -77,6 +78,7 @@ use state::State;
 ///     actor: "system".to_owned(),
 ///     at: now,
 ///     audit: None,
+///     lot: Default::default(),
 /// };
 ///
 /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();

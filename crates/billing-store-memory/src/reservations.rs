@@ -39,6 +39,8 @@ fn append(
             metadata: r.metadata.clone(),
             actor: actor.to_owned(),
             at,
+            lot: Default::default(),
+            explicit: None,
         },
     )
 }

@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::entities::{
-    Account, ApiKey, AuditEntry, CreditPackage, IdempotencyRecord, Invoice, LedgerEntry,
-    OutboxEvent, Payment, PaymentMethodConfig, PaymentMethodKind, ProofFile, Refund, Reservation,
-    WebhookEvent,
+    Account, ApiKey, AuditEntry, CreditLot, CreditPackage, IdempotencyRecord, Invoice, LedgerEntry,
+    LotAllocation, OutboxEvent, Payment, PaymentMethodConfig, PaymentMethodKind, ProofFile, Refund,
+    Reservation, WebhookEvent,
 };
 use billing_domain::error::RepoError;
 use billing_domain::types::{
-    AccountId, ApiKeyId, AuditEntryId, CreditPackageId, EventId, FileId, InvoiceId, LedgerEntryId,
-    Page, PageRequest, PaymentId, PaymentMethodConfigId, RefundId, ReservationId,
+    AccountId, ApiKeyId, AuditEntryId, CreditLotId, CreditPackageId, EventId, FileId, InvoiceId,
+    LedgerEntryId, Page, PageRequest, PaymentId, PaymentMethodConfigId, RefundId, ReservationId,
 };
 
 /// One account's ledger: the cached balance row, its entries and its reservations.
@@ -28,6 +28,10 @@ pub(crate) struct AccountLedger {
     pub reservations: BTreeMap<ReservationId, Reservation>,
     /// The unique `(account, reference)` index of reservations.
     pub by_reference: HashMap<String, ReservationId>,
+    /// Credit lots by id.
+    pub lots: BTreeMap<CreditLotId, CreditLot>,
+    /// What each entry took from or gave to each lot.
+    pub allocations: HashMap<LedgerEntryId, Vec<LotAllocation>>,
 }
 
 /// Every table. Maps keyed by prefixed ids iterate in id order, which is creation order.

@@ -116,6 +116,29 @@ impl RolloverPolicy {
         }
     }
 
+    /// Reads the API's `rollover` object: `{"kind": "none"}` or `{"kind": "capped", "max": N}`.
+    pub fn from_input(input: &RolloverInput) -> Result<Self, ValidationError> {
+        match input.kind.as_deref() {
+            Some("none") if input.max.is_some() => Err(ValidationError::rule(
+                "rollover.max",
+                "only a capped rollover has a max",
+            )),
+            Some("none") => Ok(Self::None),
+            Some("capped") => match input.max {
+                None => Err(ValidationError::new(
+                    "rollover.max",
+                    "is required for a capped rollover",
+                )),
+                cap => Self::parse(cap, "rollover.max"),
+            },
+            Some(_) => Err(ValidationError::new(
+                "rollover.kind",
+                "must be `none` or `capped`",
+            )),
+            None => Err(ValidationError::new("rollover.kind", "is required")),
+        }
+    }
+
     /// The cap, if any.
     pub fn cap(self) -> Option<i64> {
         match self {
@@ -123,6 +146,17 @@ impl RolloverPolicy {
             Self::Capped { max } => Some(max),
         }
     }
+}
+
+/// The `rollover` object of a plan's create or update body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RolloverInput {
+    /// `none` (the allowance expires at period end) or `capped`.
+    pub kind: Option<String>,
+    /// For `capped`: the most credits carried into the next period (≥ 0).
+    pub max: Option<i64>,
 }
 
 /// The rollover a lot carries: at its expiry up to `max` of what is left moves into a new

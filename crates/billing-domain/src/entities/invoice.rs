@@ -200,6 +200,9 @@ pub struct InvoiceLine {
     /// End of the billed period (exclusive), for subscription lines.
     #[serde(with = "time::serde::rfc3339::option")]
     pub period_end: Option<OffsetDateTime>,
+    /// For a subscription line: what of the period's allowance rolls over at its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<crate::entities::LotRollover>,
 }
 
 /// An invoice. Amounts are minor units of `currency`.
@@ -271,6 +274,19 @@ impl Invoice {
     /// Credits granted when this invoice is paid: the sum of its lines' credits.
     pub fn credits_granted(&self) -> i64 {
         self.lines.iter().filter_map(|l| l.credits).sum()
+    }
+
+    /// The terms of the credit lot this invoice grants: a subscription period's allowance
+    /// expires at the period end (with the line's rollover); other credits never expire.
+    pub fn lot_terms(&self) -> crate::ports::lot_rules::LotTerms {
+        self.lines
+            .iter()
+            .find(|l| l.subscription_id.is_some())
+            .map(|l| crate::ports::lot_rules::LotTerms {
+                expires_at: l.period_end,
+                rollover: l.rollover,
+            })
+            .unwrap_or_default()
     }
 
     /// The subscription period this invoice bills (its first subscription line's), if any.

@@ -22,7 +22,9 @@ pub mod subscription_schedule;
 pub use account::{Account, BillingProfile};
 pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};
 pub use audit::AuditEntry;
-pub use credit_lot::{CreditLot, LotAllocation, LotRollover, LotSource, RolloverPolicy};
+pub use credit_lot::{
+    CreditLot, LotAllocation, LotRollover, LotSource, RolloverInput, RolloverPolicy,
+};
 pub use credit_package::CreditPackage;
 pub use idempotency::{IdempotencyBegin, IdempotencyRecord};
 pub use invoice::{Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason, InvoiceStatus};

@@ -170,6 +170,9 @@ pub struct Plan {
     pub trial_days: u16,
     /// How failed renewals are retried.
     pub dunning: DunningPolicy,
+    /// What happens to a period's unspent allowance at its end.
+    #[serde(default)]
+    pub rollover: crate::entities::RolloverPolicy,
     /// Only active plans can be subscribed to; archived ones keep their subscribers.
     pub active: bool,
     /// Shown first in listings.

@@ -6,8 +6,11 @@
 
 use time::OffsetDateTime;
 
-use crate::entities::{AuditEntry, CreditBalance, LedgerEntry, LedgerKind, Reservation};
+use crate::entities::{
+    AuditEntry, CreditBalance, CreditLot, LedgerEntry, LedgerKind, LotAllocation, Reservation,
+};
 use crate::error::RepoError;
+use crate::ports::lot_rules::LotTerms;
 use crate::types::{AccountId, LedgerEntryId, Page, PageRequest, ReservationId};
 
 /// How a negative posting treats a short balance.
@@ -45,6 +48,8 @@ pub struct Posting {
     /// Operator postings (adjustments): the audit entry, written in the same transaction
     /// only when the posting is applied.
     pub audit: Option<AuditEntry>,
+    /// For a grant: when its lot expires and what rolls over (default: never expires).
+    pub lot: LotTerms,
 }
 
 /// What a posting did.
@@ -143,6 +148,13 @@ pub struct DriftReport {
     pub entries_held: i64,
     /// Σ active reservations.
     pub active_holds: i64,
+    /// Σ remaining credits of the account's lots (must equal `balance`).
+    pub lots_remaining: i64,
+    /// Σ held credits of the account's lots (must equal `held`).
+    pub lots_held: i64,
+    /// Entries whose allocations do not sum to their amount and held change, plus lots whose
+    /// allocations do not sum to their remaining and held credits.
+    pub misallocated: u64,
 }
 
 /// The ledger store.
@@ -200,6 +212,18 @@ pub trait LedgerRepository: Send + Sync {
     ) -> Result<ReservationOutcome, RepoError>;
     /// Expires up to `limit` active reservations past `now` (any account); returns how many.
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError>;
+    /// The account's lots in spend order, spent and expired ones included (newest 500).
+    async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError>;
+    /// What entry `entry` of `account` took from or gave to each lot.
+    async fn allocations(
+        &self,
+        account: &AccountId,
+        entry: &LedgerEntryId,
+    ) -> Result<Vec<LotAllocation>, RepoError>;
+    /// Expires up to `limit` lots whose `expires_at` is at or before `now` (any account): one
+    /// `expiry` entry for what is free in each, a rollover grant where the lot carries one.
+    /// Returns how many lots expired.
+    async fn expire_lots_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError>;
     /// Checks every account's invariants; returns the ones that drift and how many were checked.
     async fn verify(&self) -> Result<(Vec<DriftReport>, u64), RepoError>;
 }

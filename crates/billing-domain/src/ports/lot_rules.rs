@@ -10,7 +10,7 @@
 
 use time::OffsetDateTime;
 
-use crate::entities::{CreditLot, LotRollover, LotSource, credit_lot::spend_order};
+use crate::entities::{CreditLot, LotAllocation, LotRollover, LotSource, credit_lot::spend_order};
 use crate::error::RepoError;
 use crate::types::{AccountId, CreditLotId, LedgerEntryId, ReservationId};
 
@@ -221,6 +221,105 @@ pub fn apply(lot: &mut CreditLot, c: &LotChange) -> Result<(), RepoError> {
             lot.id, remaining, held
         ))),
     }
+}
+
+/// What one entry does to the account's lots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EntryLots {
+    /// The lot a grant creates (its allocation is the whole amount).
+    pub grant: Option<CreditLot>,
+    /// Changes of existing lots (the entry's allocations).
+    pub changes: Vec<LotChange>,
+    /// Held parts of expired lots a hold gave back: each is expired at once in its own
+    /// `expiry` entry (`expiry:<lot>:<rsv>`), right after this one.
+    pub late_expiries: Vec<LotChange>,
+}
+
+/// The facts about an entry that decide its lots.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryShape<'a> {
+    /// The account.
+    pub account: &'a AccountId,
+    /// The entry.
+    pub entry_id: &'a LedgerEntryId,
+    /// Its kind.
+    pub kind: crate::entities::LedgerKind,
+    /// Change of the balance.
+    pub amount: i64,
+    /// Change of held credits.
+    pub held_delta: i64,
+    /// Terms of the lot a grant creates.
+    pub terms: LotTerms,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// Decides the lots of one entry: a grant creates a lot; a debit takes from `live` (the
+/// account's unexpired lots with free credits); a hold pins on `live`; an entry that ends a
+/// hold (`held_delta < 0`) unpins what the hold pinned (`pins`, each lot with its pinned
+/// part) and spends `-amount` of it. `new_lot` is the id a grant's lot gets.
+pub fn plan_entry(
+    e: EntryShape<'_>,
+    live: &[CreditLot],
+    pins: &[(CreditLot, i64)],
+    new_lot: CreditLotId,
+) -> Result<EntryLots, RepoError> {
+    let mut out = EntryLots::default();
+    match (e.amount.signum(), e.held_delta.signum()) {
+        (0, 0) => {}
+        (1, 0) => {
+            let source = LotSource::of_grant(e.kind).ok_or_else(|| {
+                RepoError::Other(format!("a {} entry never adds credits", e.kind.as_str()))
+            })?;
+            out.grant = Some(grant_lot(
+                new_lot,
+                e.account,
+                source,
+                Some(e.entry_id.clone()),
+                e.amount,
+                e.terms,
+                e.at,
+            ));
+        }
+        (-1, 0) => out.changes = take(live, -e.amount)?,
+        (0, 1) => out.changes = pin(live, e.held_delta)?,
+        (0 | -1, -1) => {
+            let pinned: i64 = pins.iter().map(|(_, p)| *p).sum();
+            if pinned != -e.held_delta {
+                return Err(RepoError::Other(format!(
+                    "a hold pinned {pinned} credits on its lots, not the {} it frees",
+                    -e.held_delta
+                )));
+            }
+            let u = unpin(pins, -e.amount)?;
+            out.changes = u.changes;
+            out.late_expiries = u.expire;
+        }
+        _ => {
+            return Err(RepoError::Other(format!(
+                "an entry changing the balance by {} and held by {} has no lot rule",
+                e.amount, e.held_delta
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// The allocations `lots` amount to for entry `entry_id`.
+pub fn allocations_of(entry_id: &LedgerEntryId, lots: &EntryLots) -> Vec<LotAllocation> {
+    let grant = lots.grant.iter().map(|l| LotAllocation {
+        entry_id: entry_id.clone(),
+        lot_id: l.id.clone(),
+        amount: l.amount,
+        held: 0,
+    });
+    let changes = lots.changes.iter().map(|c| LotAllocation {
+        entry_id: entry_id.clone(),
+        lot_id: c.lot_id.clone(),
+        amount: c.amount,
+        held: c.held,
+    });
+    grant.chain(changes).collect()
 }
 
 #[cfg(test)]

@@ -137,6 +137,7 @@ impl CreditService {
             actor: ctx.principal.actor(),
             at: now,
             audit: None,
+            lot: Default::default(),
         };
         self.apply(posting, credits.get()).await
     }
@@ -187,6 +188,7 @@ impl CreditService {
             actor: ctx.principal.actor(),
             at: now,
             audit: Some(audit),
+            lot: Default::default(),
         };
         self.apply(posting, amount.abs()).await
     }
@@ -215,6 +217,7 @@ impl CreditService {
             actor,
             at: now,
             audit: None,
+            lot: Default::default(),
         };
         match self
             .repos

@@ -122,6 +122,7 @@ fn parse_line(
         subscription_id: None,
         period_start: None,
         period_end: None,
+        rollover: None,
     })
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::audit::RequestContext;
 use crate::entities::credit_package::parse_gateway_ref;
 use crate::entities::plan::{parse_credits_per_period, parse_features, parse_trial_days};
-use crate::entities::{DunningPolicy, Plan};
+use crate::entities::{DunningPolicy, Plan, RolloverPolicy};
 use crate::error::{BillingError, BillingResult, RepoError, ValidationError};
 use crate::ports::{Clock, Repositories};
 use crate::services::catalog;
@@ -52,6 +52,9 @@ pub struct PlanInput {
     /// Retry schedule and final action.
     #[serde(default, deserialize_with = "crate::services::input::object")]
     pub dunning: Option<DunningInput>,
+    /// What happens to unspent allowance at period end (default `{"kind": "none"}`).
+    #[serde(default, deserialize_with = "crate::services::input::object")]
+    pub rollover: Option<crate::entities::RolloverInput>,
     /// Can be subscribed to (default true); `false` archives it.
     pub active: Option<bool>,
     /// Shown first.
@@ -143,6 +146,10 @@ impl PlanService {
                 dunning.final_action.as_deref(),
                 &interval,
             )?,
+            rollover: match &input.rollover {
+                Some(r) => RolloverPolicy::from_input(r)?,
+                None => RolloverPolicy::None,
+            },
             active: input.active.unwrap_or(true),
             featured: input.featured.unwrap_or(false),
             sort_order: sort_order(input.sort_order, "sort_order")?,
@@ -232,6 +239,9 @@ impl PlanService {
             ),
             &p.interval,
         )?;
+        if let Some(r) = &input.rollover {
+            p.rollover = RolloverPolicy::from_input(r)?;
+        }
         if let Some(v) = input.active {
             p.active = v;
         }

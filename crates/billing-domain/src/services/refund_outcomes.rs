@@ -125,6 +125,7 @@ pub(crate) async fn reverse_failed_refund(
             actor: actor.to_owned(),
             at: now,
             audit: None,
+            lot: Default::default(),
         });
         let change = PaymentChange {
             posting,

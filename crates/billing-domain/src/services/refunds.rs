@@ -232,6 +232,7 @@ impl RefundService {
                 actor: actor.clone(),
                 at: now,
                 audit: None,
+                lot: Default::default(),
             });
             let audit = ctx.audit(
                 now,

@@ -90,6 +90,7 @@ pub fn settle_succeeded(
                 actor: actor.to_owned(),
                 at,
                 audit: None,
+                lot: invoice.lot_terms(),
             });
         }
     }

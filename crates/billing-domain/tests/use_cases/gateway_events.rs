@@ -281,6 +281,7 @@ pub(crate) async fn world(method: PaymentMethodKind, status: PaymentStatus) -> W
         subscription_id: None,
         period_start: None,
         period_end: None,
+        rollover: None,
     };
     let invoice = Invoice {
         id: InvoiceId::generate(t0()),

@@ -164,6 +164,7 @@ async fn world() -> World {
             subscription_id: None,
             period_start: None,
             period_end: None,
+            rollover: None,
         }],
         subtotal: PRICE,
         discount: 0,

@@ -45,6 +45,7 @@ pub fn invoice(code: &str, lines: &[Line]) -> Invoice {
             subscription_id: None,
             period_start: None,
             period_end: None,
+            rollover: None,
         })
         .collect();
     let (subtotal, discount, total, due) = Invoice::totals(&lines, 0).unwrap();

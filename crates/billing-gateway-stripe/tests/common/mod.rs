@@ -194,6 +194,7 @@ pub fn purchase(account: &Account, discount: i64, price_id: Option<&str>) -> Sta
         subscription_id: None,
         period_start: None,
         period_end: None,
+        rollover: None,
     };
     let invoice = Invoice {
         id: InvoiceId::generate(t0()),

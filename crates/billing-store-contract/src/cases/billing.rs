@@ -23,6 +23,7 @@ fn line(n: i64) -> InvoiceLine {
         subscription_id: None,
         period_start: None,
         period_end: None,
+        rollover: None,
     }
 }
 

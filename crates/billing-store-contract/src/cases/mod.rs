@@ -11,6 +11,7 @@ pub mod holds;
 pub mod keys;
 pub mod ledger;
 pub mod ledger_reads;
+pub mod lots;
 pub mod misc;
 pub mod payment_changes;
 pub mod payments;

@@ -1,7 +1,7 @@
 //! PlanRepository: insert, get, update, list, slug uniqueness, audit in the same write.
 
 use billing_domain::RepoError;
-use billing_domain::entities::{DunningPolicy, FinalAction, Plan};
+use billing_domain::entities::{DunningPolicy, FinalAction, Plan, RolloverPolicy};
 use billing_domain::ports::plans::PLAN_SLUG_TAKEN;
 use billing_domain::types::{
     BillingInterval, Currency, IntervalUnit, Money, PlanId, PriceList, Slug,
@@ -35,6 +35,7 @@ pub fn plan(when: OffsetDateTime, slug: &str, active: bool) -> Plan {
             retry_days: vec![2, 4],
             final_action: FinalAction::Unpaid,
         },
+        rollover: RolloverPolicy::Capped { max: 100 },
         active,
         featured: true,
         sort_order: 3,

@@ -355,6 +355,7 @@ fn package_line(p: &CreditPackage, price: Money, now: time::OffsetDateTime) -> I
         subscription_id: None,
         period_start: None,
         period_end: None,
+        rollover: None,
     }
 }
 

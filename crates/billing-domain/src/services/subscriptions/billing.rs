@@ -4,11 +4,13 @@
 
 use time::OffsetDateTime;
 
+use crate::entities::LotRollover;
 use crate::entities::{
     BillingProfile, CollectionMethod, Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason,
     InvoiceStatus, LedgerKind, Metadata, Plan, Subscription, SubscriptionPeriod,
 };
 use crate::error::{BillingError, BillingResult};
+use crate::ports::lot_rules::LotTerms;
 use crate::ports::{NewInvoice, Posting, PostingMode};
 use crate::services::payment_context::PaymentSettings;
 use crate::services::settlement::period_grant_source;
@@ -57,6 +59,19 @@ fn date(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// The lot terms of period `p`'s allowance: it expires at the period end; with a capped
+/// rollover, up to the cap moves at that instant into a lot expiring at the next period's end.
+pub(super) fn allowance_terms(sub: &Subscription, plan: &Plan, p: PeriodToBill) -> LotTerms {
+    let rollover = plan.rollover.cap().and_then(|max| {
+        let (_, until) = sub.interval.period(sub.anchor, p.index.checked_add(1)?)?;
+        Some(LotRollover { max, until })
+    });
+    LotTerms {
+        expires_at: Some(p.end),
+        rollover,
+    }
+}
+
 /// Bills period `p` of `sub` on `plan` at `price`: a period row, and an invoice (pending
 /// when charged, voided when missed) or, when the price is 0, the allowance at once. The
 /// caller adds the invoice's first payment, if any.
@@ -70,6 +85,7 @@ pub(super) fn bill(
     now: OffsetDateTime,
 ) -> BillingResult<PeriodBill> {
     let credits = plan.credits_per_period;
+    let terms = allowance_terms(sub, plan, p);
     let mut period = SubscriptionPeriod {
         subscription_id: sub.id.clone(),
         index: p.index,
@@ -96,6 +112,7 @@ pub(super) fn bill(
             actor: "system".to_owned(),
             at: now,
             audit: None,
+            lot: terms,
         });
         return Ok(PeriodBill {
             period,
@@ -116,6 +133,7 @@ pub(super) fn bill(
         subscription_id: Some(sub.id.clone()),
         period_start: Some(p.start),
         period_end: Some(p.end),
+        rollover: terms.rollover,
     };
     let (subtotal, discount, total, due) = Invoice::totals(std::slice::from_ref(&line), 0)
         .ok_or_else(|| BillingError::Internal("period total overflow".into()))?;

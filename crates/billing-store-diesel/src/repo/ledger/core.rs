@@ -5,6 +5,7 @@
 use billing_domain::RepoError;
 use billing_domain::entities::{CreditBalance, LedgerKind, ReservationStatus};
 use billing_domain::ports::hold_rules::{HoldEntry, expiry_entry};
+use billing_domain::ports::lot_rules::{LotChange, LotTerms};
 use billing_domain::types::{EventId, LedgerEntryId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
@@ -38,6 +39,11 @@ pub(crate) struct NewEntry {
     pub metadata: String,
     pub actor: String,
     pub at: OffsetDateTime,
+    /// For a grant: its lot's expiry and rollover.
+    pub lot: LotTerms,
+    /// The lot changes, when the store decides them itself (expiries); else the domain's
+    /// lot rules decide from the entry.
+    pub explicit: Option<Vec<LotChange>>,
 }
 
 impl NewEntry {
@@ -60,6 +66,8 @@ impl NewEntry {
             metadata: r.metadata.clone(),
             actor: actor.to_owned(),
             at,
+            lot: LotTerms::default(),
+            explicit: None,
         }
     }
 }
@@ -94,8 +102,9 @@ impl Locked {
         CreditBalance::new(self.balance, self.held)
     }
 
-    /// Inserts the entry and writes the new balance and held amount. Refuses (`Other`)
-    /// anything that would break `0 <= held <= balance`.
+    /// Inserts the entry, writes the new balance and held amount, and allocates the entry
+    /// across the account's lots (then expires what a hold gave back to expired lots).
+    /// Refuses (`Other`) anything that would break `0 <= held <= balance`.
     pub(crate) fn append(&mut self, conn: &mut AnyConnection, e: NewEntry) -> DbResult<EntryRow> {
         let balance_after = self.balance.checked_add(e.amount).ok_or_else(overflow)?;
         let held_after = self.held.checked_add(e.held_delta).ok_or_else(overflow)?;
@@ -104,6 +113,7 @@ impl Locked {
                 "entry would leave balance {balance_after} and held {held_after}"
             ))));
         }
+        let planned = self.plan_lots(conn, &e)?;
         let row = EntryRow {
             id: e.id,
             account_id: self.account.clone(),
@@ -131,6 +141,13 @@ impl Locked {
             .execute(conn)?;
         self.balance = balance_after;
         self.held = held_after;
+        self.put_lots(conn, &row.id, &planned)?;
+        self.expire_late(
+            conn,
+            row.reservation_id.as_deref(),
+            planned.late_expiries,
+            e.at,
+        )?;
         Ok(row)
     }
 

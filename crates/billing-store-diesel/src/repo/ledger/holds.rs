@@ -60,6 +60,7 @@ pub(crate) fn hold(conn: &mut AnyConnection, h: &NewHold) -> DbResult<HoldOutcom
         if let Some(existing) = existing {
             return Ok(HoldOutcome::Duplicate(reservation(existing)?));
         }
+        locked.expire_due_lots(conn, r.created_at)?;
         if locked.available() < r.amount && has_due_holds(conn, account, r.created_at)? {
             locked.expire_due(conn, r.created_at)?;
         }

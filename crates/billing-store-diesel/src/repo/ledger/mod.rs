@@ -4,12 +4,15 @@
 mod core;
 mod gate;
 mod holds;
+mod lots;
 pub(crate) mod post;
 
 use std::collections::BTreeMap;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{CreditBalance, LedgerEntry, Reservation, ReservationStatus};
+use billing_domain::entities::{
+    CreditBalance, CreditLot, LedgerEntry, LotAllocation, Reservation, ReservationStatus,
+};
 use billing_domain::ports::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingOutcome,
     ReservationOutcome, SettleReservation,
@@ -29,7 +32,7 @@ use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
 use crate::repo::{Db, convert_all, overfetch};
 use crate::rows::EntryRow;
-use crate::schema::{accounts, credit_balances, ledger_entries, reservations};
+use crate::schema::{accounts, credit_balances, credit_lots, ledger_entries, reservations};
 
 /// The credit ledger. Writes that lock an account's balance row pass its [`AccountGate`]
 /// first, so one hot account cannot take the whole pool.
@@ -48,7 +51,7 @@ impl LedgerRepo {
     }
 }
 
-/// Balance after expiring the account's due holds; a plain read when none are due.
+/// Balance after expiring the account's due holds and lots; a plain read when none are due.
 fn balance(
     conn: &mut AnyConnection,
     account: &str,
@@ -60,9 +63,17 @@ fn balance(
         .filter(r::account_id.eq(account))
         .filter(r::status.eq(ReservationStatus::Active.as_str()))
         .filter(r::expires_at.le(ts(now)));
+    let due_lots = credit_lots::table
+        .filter(credit_lots::account_id.eq(account))
+        .filter(credit_lots::expired_at.is_null())
+        .filter(credit_lots::expires_at.le(ts(now)));
     let row: Option<(i64, i64, bool)> = cb::credit_balances
         .find(account)
-        .select((cb::balance, cb::held, diesel::dsl::exists(due)))
+        .select((
+            cb::balance,
+            cb::held,
+            diesel::dsl::exists(due).or(diesel::dsl::exists(due_lots)),
+        ))
         .first(conn)
         .optional()?;
     match row {
@@ -71,6 +82,7 @@ fn balance(
         Some((_, _, true)) => write_transaction(conn, |conn| {
             let mut locked = Locked::lock(conn, account)?.ok_or(Fail(RepoError::NotFound))?;
             locked.expire_due(conn, now)?;
+            locked.expire_due_lots(conn, now)?;
             Ok(locked.credit())
         }),
     }
@@ -160,6 +172,7 @@ fn verify(conn: &mut AnyConnection) -> DbResult<(Vec<DriftReport>, u64)> {
         .into_iter()
         .collect();
     let checked = balances.len() as u64;
+    let lot_sums = lots::lot_sums(conn)?;
     let drift = balances
         .into_iter()
         .filter_map(|(account, balance, held)| {
@@ -169,6 +182,10 @@ fn verify(conn: &mut AnyConnection) -> DbResult<(Vec<DriftReport>, u64)> {
                 && held == entries_held
                 && held == active_holds
                 && (0..=balance).contains(&held);
+            let (lots_remaining, lots_held, misallocated) =
+                lot_sums.get(&account).copied().unwrap_or((0, 0, 0));
+            // An account with no entries yet has no lots either.
+            let ok = ok && lots_remaining == balance && lots_held == held && misallocated == 0;
             (!ok).then(|| DriftReport {
                 account_id: AccountId::from_trusted(account),
                 balance,
@@ -176,6 +193,9 @@ fn verify(conn: &mut AnyConnection) -> DbResult<(Vec<DriftReport>, u64)> {
                 held,
                 entries_held,
                 active_holds,
+                lots_remaining,
+                lots_held,
+                misallocated,
             })
         })
         .collect();
@@ -277,6 +297,28 @@ impl LedgerRepository for LedgerRepo {
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {
         self.db
             .run(move |conn| holds::expire_due(conn, now, limit))
+            .await
+    }
+
+    async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError> {
+        let account = account.to_string();
+        self.db.run(move |conn| lots::lots(conn, &account)).await
+    }
+
+    async fn allocations(
+        &self,
+        account: &AccountId,
+        entry: &LedgerEntryId,
+    ) -> Result<Vec<LotAllocation>, RepoError> {
+        let (account, entry) = (account.to_string(), entry.to_string());
+        self.db
+            .run(move |conn| lots::allocations(conn, &account, &entry))
+            .await
+    }
+
+    async fn expire_lots_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {
+        self.db
+            .run(move |conn| lots::expire_lots_due(conn, now, limit))
             .await
     }
 
