@@ -19,6 +19,7 @@ mod cli;
 mod concurrency;
 mod conventions;
 mod crash;
+mod credit_lots;
 mod credits;
 mod gateway_paypal;
 mod gateway_stripe;

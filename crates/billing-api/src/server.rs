@@ -216,6 +216,11 @@ pub async fn sweep_once(state: &AppState) {
         Ok(n) => tracing::info!(expired = n, "expired due reservations"),
         Err(e) => tracing::warn!(error = %e, "reservation expiry sweep failed"),
     }
+    match state.services.lots.expire_due(500).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(expired = n, "expired due credit lots"),
+        Err(e) => tracing::warn!(error = %e, "credit lot expiry sweep failed"),
+    }
     match state.payments.manual.expire_due(500).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(canceled = n, "canceled expired manual payments"),

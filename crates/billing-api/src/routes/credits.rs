@@ -3,7 +3,8 @@
 use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpResponse, get, post};
 use billing_domain::BillingError;
-use billing_domain::entities::{CreditBalance, LedgerEntry};
+use billing_domain::entities::{LedgerEntry, LotAllocation};
+use billing_domain::services::credit_lots::CreditsByLot;
 use billing_domain::services::credits::{AdjustmentInput, DebitInput, VerifyReport};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -43,16 +44,39 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(balance)
         .service(debit)
         .service(ledger)
+        .service(allocations)
         .service(adjust)
         .service(verify);
 }
 
-/// Balance, held and available credits.
+/// Balance, held and available credits, split by lot in spend order (allowance and other
+/// granted credits first, then the soonest expiring, then the oldest), with what expires next.
 #[utoipa::path(tag = "credits", params(("id" = String, Path, description = "Account id")), security(("bearer" = [])),
-    responses((status = 200, body = CreditBalance), StdErrors))]
+    responses((status = 200, body = CreditsByLot), StdErrors))]
 #[get("/v1/accounts/{id}/credits")]
 async fn balance(state: Data<AppState>, auth: Auth, id: Path<String>) -> HandlerResult {
-    Ok(HttpResponse::Ok().json(state.services.credits.balance(auth.ctx(), &id).await?))
+    Ok(HttpResponse::Ok().json(state.services.lots.by_lot(auth.ctx(), &id).await?))
+}
+
+/// What one ledger entry took from or gave to each credit lot (`amount` moves the lot's
+/// remaining credits, `held` its held ones).
+#[utoipa::path(tag = "credits", params(("id" = String, Path, description = "Account id"),
+        ("entry_id" = String, Path, description = "Ledger entry id")), security(("bearer" = [])),
+    responses((status = 200, body = Vec<LotAllocation>), StdErrors))]
+#[get("/v1/accounts/{id}/credits/ledger/{entry_id}/allocations")]
+async fn allocations(
+    state: Data<AppState>,
+    auth: Auth,
+    path: Path<(String, String)>,
+) -> HandlerResult {
+    let (id, entry) = path.into_inner();
+    Ok(HttpResponse::Ok().json(
+        state
+            .services
+            .lots
+            .allocations(auth.ctx(), &id, &entry)
+            .await?,
+    ))
 }
 
 /// Spend credits (service or admin key). Idempotent by `Idempotency-Key` and by `reference`;

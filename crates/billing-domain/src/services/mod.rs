@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod audit_log;
 mod catalog;
 pub mod credit_packages;
+pub mod credit_lots;
 pub mod credits;
 pub mod gateway_events;
 pub mod gateway_outcomes;
@@ -37,6 +38,7 @@ pub use accounts::AccountService;
 pub use api_keys::ApiKeyService;
 pub use audit_log::AuditLogService;
 pub use credit_packages::CreditPackageService;
+pub use credit_lots::CreditLotService;
 pub use credits::CreditService;
 pub use payment_context::{GatewayRegistry, PaymentDeps, PaymentSettings};
 pub use payment_method_configs::PaymentMethodConfigService;
@@ -149,6 +151,8 @@ pub struct Services {
     pub api_keys: ApiKeyService,
     /// Balances, debits, adjustments, ledger, verification.
     pub credits: CreditService,
+    /// Credit lots: the balance by lot, allocations, lot expiry.
+    pub lots: CreditLotService,
     /// Holds for long operations.
     pub reservations: ReservationService,
     /// The audit log.
@@ -173,6 +177,7 @@ impl Services {
             ),
             api_keys: ApiKeyService::new(repos.clone(), clock.clone()),
             credits: CreditService::new(repos.clone(), clock.clone()),
+            lots: CreditLotService::new(repos.clone(), clock.clone()),
             reservations: ReservationService::new(repos.clone(), clock.clone()),
             audit: AuditLogService::new(repos.clone()),
             repos,

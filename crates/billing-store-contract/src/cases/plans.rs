@@ -90,6 +90,7 @@ pub async fn plan_insert_get_update_list(h: &Harness) {
     changed.prices = PriceList::single(Money::new(3900, usd(), "p").unwrap());
     changed.dunning.final_action = FinalAction::LeavePastDue;
     changed.features.clear();
+    changed.rollover = RolloverPolicy::Capped { max: 0 };
     changed.created_at = at(99);
     changed.updated_at = at(5);
     update(h, &changed, at(5)).await.unwrap();

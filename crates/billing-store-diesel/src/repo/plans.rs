@@ -48,6 +48,7 @@ fn update_plan(conn: &mut AnyConnection, row: &PlanRow) -> DbResult<()> {
                 p::stripe_product_id.eq(&row.stripe_product_id),
                 p::paypal_product_id.eq(&row.paypal_product_id),
                 p::updated_at.eq(row.updated_at),
+                p::rollover_max.eq(row.rollover_max),
             ),
         ))
         .execute(conn)
