@@ -152,7 +152,10 @@ async fn a_capped_rollover_carries_100_and_a_hold_keeps_its_credits_across_the_e
     let expired = entries(app, &s.acct, "expiry").await;
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0]["amount"], -300);
-    assert_eq!(entries(app, &s.acct, "rollover_grant").await[0]["amount"], 100);
+    assert_eq!(
+        entries(app, &s.acct, "rollover_grant").await[0]["amount"],
+        100
+    );
     assert_eq!(
         lots(app, &s.acct).await,
         vec![("allowance".into(), 200, 200), ("rollover".into(), 100, 0)]
@@ -180,9 +183,15 @@ async fn a_capped_rollover_carries_100_and_a_hold_keeps_its_credits_across_the_e
 async fn a_rollover_cap_below_zero_is_refused(app: &TestApp) {
     let plan = monthly_plan(app, "team", json!(null)).await;
     for (body, field) in [
-        (json!({ "rollover": { "kind": "capped", "max": -1 } }), "rollover.max"),
+        (
+            json!({ "rollover": { "kind": "capped", "max": -1 } }),
+            "rollover.max",
+        ),
         (json!({ "rollover": { "kind": "capped" } }), "rollover.max"),
-        (json!({ "rollover": { "kind": "forever" } }), "rollover.kind"),
+        (
+            json!({ "rollover": { "kind": "forever" } }),
+            "rollover.kind",
+        ),
     ] {
         let r = app
             .patch(&app.admin, &format!("/v1/admin/plans/{plan}"), body)

@@ -48,7 +48,12 @@ async fn a_bank_transfer_subscription_renews_through_operator_approval(app: &Tes
         approve(app, sent["payload"]["payment_id"].as_str().unwrap()).await;
         let sub = subscription(app, &s.acct, sid).await;
         assert_eq!(sub["status"], "active");
-        assert_eq!(app.balance(&s.acct).await.0, month * PLAN_CREDITS);
+        // Each period's allowance expires at its end: only this period's is left.
+        assert_eq!(app.balance(&s.acct).await.0, PLAN_CREDITS);
+        assert_eq!(
+            entries(app, &s.acct, "expiry").await.len() as i64,
+            month - 1
+        );
     }
     let invs = invoices(app, &s.acct).await;
     assert_eq!(invs.len(), 3);
@@ -105,7 +110,8 @@ async fn an_unpaid_sent_invoice_goes_past_due_and_a_late_approval_recovers(app: 
     let sub = subscription(app, &s.acct, sid).await;
     assert_eq!(sub["status"], "active", "{sub}");
     assert!(sub["next_retry_at"].is_null());
-    assert_eq!(app.balance(&s.acct).await.0, 2 * PLAN_CREDITS);
+    // The first period's allowance expired at its end; the late-paid second one is here.
+    assert_eq!(app.balance(&s.acct).await.0, PLAN_CREDITS);
 }
 
 async fn a_trial_reminds_then_bills_and_a_free_plan_grants_each_period(app: &TestApp) {
@@ -177,7 +183,9 @@ async fn a_trial_reminds_then_bills_and_a_free_plan_grants_each_period(app: &Tes
     .await;
     assert_eq!(f["subscription"]["status"], "active");
     advance(app, "P2M").await;
-    assert_eq!(app.balance(&other).await.0, 300);
+    // Three free periods granted, the first two expired at their ends.
+    assert_eq!(entries(app, &other, "subscription_grant").await.len(), 3);
+    assert_eq!(app.balance(&other).await.0, 100);
     assert!(invoices(app, &other).await.is_empty());
 }
 

@@ -58,8 +58,8 @@ async fn missed_periods_are_voided_and_only_the_current_one_is_charged(app: &Tes
     assert_eq!(invoices(app, &s.acct).await.len(), 4);
     assert_eq!(
         app.balance(&s.acct).await.0,
-        PLAN_CREDITS,
-        "no credits for unpaid periods"
+        0,
+        "the paid first period's allowance expired at its end; unpaid periods grant nothing"
     );
 }
 

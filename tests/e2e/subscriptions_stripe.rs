@@ -146,7 +146,9 @@ async fn a_year_of_monthly_renewals_charged_off_session(backend: Backend) {
         assert_eq!(k, &format!("{}:attempt:1", inv["id"].as_str().unwrap()));
     }
     assert_eq!(entries(&app, &acct, "subscription_grant").await.len(), 13);
-    assert_eq!(app.balance(&acct).await.0, 13 * PLAN_CREDITS);
+    // Each period's allowance expires at its end: only the current one is left.
+    assert_eq!(app.balance(&acct).await.0, PLAN_CREDITS);
+    assert_eq!(entries(&app, &acct, "expiry").await.len(), 12);
     // Moving again to now: nothing more happens.
     let again = app
         .post(&app.admin, "/v1/test/clock", json!({ "advance": "PT1H" }))
@@ -206,7 +208,8 @@ async fn a_declined_renewal_is_retried_and_recovers_on_attempt_three(backend: Ba
         .await
         .expect(200);
     assert_eq!(e.body["plans"][0]["status"], "past_due");
-    assert_eq!(app.balance(&acct).await.0, PLAN_CREDITS);
+    // The first period's allowance expired at its end; the second's waits for the payment.
+    assert_eq!(app.balance(&acct).await.0, 0);
     advance(&app, "P3D").await;
     let sub = subscription(&app, &acct, &sid).await;
     assert_eq!(
@@ -228,8 +231,8 @@ async fn a_declined_renewal_is_retried_and_recovers_on_attempt_three(backend: Ba
     assert!(sub["next_retry_at"].is_null());
     assert_eq!(
         app.balance(&acct).await.0,
-        2 * PLAN_CREDITS,
-        "the period's credits once paid"
+        PLAN_CREDITS,
+        "the period's credits once paid (the first period's expired at its end)"
     );
     let keys = renewal_charges(&stripe).await;
     let inv = sub["latest_invoice_id"].as_str().unwrap();
@@ -271,7 +274,7 @@ async fn a_declined_renewal_is_retried_and_recovers_on_attempt_three(backend: Ba
     .await
     .expect(200);
     assert_ne!(r.body["disposition"], "failed", "{}", r.body);
-    assert_eq!(app.balance(&acct).await.0, 2 * PLAN_CREDITS, "granted once");
+    assert_eq!(app.balance(&acct).await.0, PLAN_CREDITS, "granted once");
     assert_eq!(subscription(&app, &acct, &sid).await["status"], "active");
     // No further attempt.
     advance(&app, "P15D").await;

@@ -60,7 +60,11 @@ impl CreditLotService {
     }
 
     /// Balance, held and available credits, split by lot (due lots expire first).
-    pub async fn by_lot(&self, ctx: &RequestContext, account_id: &str) -> BillingResult<CreditsByLot> {
+    pub async fn by_lot(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+    ) -> BillingResult<CreditsByLot> {
         let id = Self::account(ctx, account_id)?;
         let now = self.clock.now();
         let b = self
