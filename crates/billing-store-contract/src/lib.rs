@@ -271,6 +271,13 @@ macro_rules! __contract_cases {
                         $cases,
                     );
                 }
+                #[test]
+                fn lots_agree_with_a_simple_model() {
+                    $crate::properties::lots_model::lots_agree_with_a_simple_model(
+                        || $harness,
+                        $cases,
+                    );
+                }
             }
             $(mod $area {
                 $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,3 +3,4 @@
 //! cases it runs (see [`crate::contract_suite!`]).
 
 pub mod ledger_model;
+pub mod lots_model;

@@ -78,7 +78,8 @@ WITH bal AS (
     INSERT INTO ledger_entries (id, account_id, kind, amount, held_delta, balance_after, held_after,
                                 source_ref, reservation_id, description, metadata, actor, created_at)
     SELECT CASE WHEN (SELECT COALESCE(SUM(take), 0) FROM alloc WHERE take > 0) = -$3
-                 AND NOT EXISTS (SELECT 1 FROM lots WHERE expires_at <= $9) THEN $1 END,
+                 AND NOT EXISTS (SELECT 1 FROM credit_lots d WHERE d.account_id = $2
+                                    AND d.expired_at IS NULL AND d.expires_at <= $9) THEN $1 END,
            $2, $4, $3, 0, bal.balance, bal.held, $5, NULL, $6, $7, $8, $9 FROM bal
  RETURNING *
 ), allocs AS (
