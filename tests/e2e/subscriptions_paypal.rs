@@ -8,7 +8,7 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::gateways::{offer, ok};
-use crate::shop::shop;
+use crate::shop::{entries, shop};
 use crate::subscription_support::*;
 use crate::support::{Backend, TestApp};
 
@@ -193,6 +193,7 @@ async fn renews_through_a_pay_link(backend: Backend) {
         assert!(sub["next_retry_at"].is_null(), "no reminder once paid");
         // Each period's allowance expires at its end: only this period's is left.
         assert_eq!(app.balance(&s.acct).await.0, PLAN_CREDITS);
+        assert_eq!(entries(&app, &s.acct, "expiry").await.len(), month - 1);
     }
     let orders = paypal
         .received_requests()
@@ -250,6 +251,7 @@ async fn renews_on_the_vaulted_payer(backend: Backend) {
         );
         // Each period's allowance expires at its end: only this period's is left.
         assert_eq!(app.balance(&s.acct).await.0, PLAN_CREDITS);
+        assert_eq!(entries(&app, &s.acct, "expiry").await.len(), month - 1);
     }
     let requests = paypal.received_requests().await.unwrap();
     let renewals: Vec<_> = requests
