@@ -67,18 +67,14 @@ where
     }
 }
 
-/// The balance row of `account` as `(balance, held, low_balance_threshold)`, locked for the
-/// rest of the transaction on PostgreSQL. Call inside [`write_transaction`].
+/// The balance row of `account`, locked for the rest of the transaction on PostgreSQL. Call
+/// inside [`write_transaction`].
 pub(crate) fn lock_balance(
     conn: &mut AnyConnection,
     account: &str,
-) -> DbResult<Option<(i64, i64, Option<i64>)>> {
+) -> DbResult<Option<crate::rows::BalanceRow>> {
     use credit_balances::dsl as cb;
-    let query = cb::credit_balances.find(account).select((
-        cb::balance,
-        cb::held,
-        cb::low_balance_threshold,
-    ));
+    let query = cb::credit_balances.find(account);
     let row = match conn {
         AnyConnection::Postgres(c) => query.for_update().first(c).optional()?,
         AnyConnection::Sqlite(c) => query.first(c).optional()?,

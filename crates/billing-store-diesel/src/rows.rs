@@ -30,6 +30,14 @@ pub(crate) struct BalanceRow {
     pub held: i64,
     pub low_balance_threshold: Option<i64>,
     pub updated_at: UtcDateTime,
+    /// The lot the next debit takes from (first in spend order with free credits), if known.
+    pub head_lot: Option<String>,
+    /// Free credits left in `head_lot` for debits that take only from it.
+    pub head_avail: i64,
+    /// Credits such debits took from `head_lot` and not yet written into its row.
+    pub head_spent: i64,
+    /// The soonest expiry among the account's unexpired lots.
+    pub lots_next_expiry: Option<UtcDateTime>,
 }
 
 /// `ledger_entries`; also read by name from the PostgreSQL posting statement.
@@ -49,6 +57,9 @@ pub(crate) struct EntryRow {
     pub metadata: String,
     pub actor: String,
     pub created_at: UtcDateTime,
+    /// The one lot a debit took from whole, when its allocation is this column instead of a
+    /// `lot_allocations` row (the hot path's debits).
+    pub lot_id: Option<String>,
 }
 
 /// `reservations`.

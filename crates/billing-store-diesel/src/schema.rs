@@ -29,6 +29,10 @@ diesel::table! {
         held -> BigInt,
         low_balance_threshold -> Nullable<BigInt>,
         updated_at -> UtcTimestamp,
+        head_lot -> Nullable<Text>,
+        head_avail -> BigInt,
+        head_spent -> BigInt,
+        lots_next_expiry -> Nullable<UtcTimestamp>,
     }
 }
 
@@ -50,6 +54,7 @@ diesel::table! {
         metadata -> Text,
         actor -> Text,
         created_at -> UtcTimestamp,
+        lot_id -> Nullable<Text>,
     }
 }
 

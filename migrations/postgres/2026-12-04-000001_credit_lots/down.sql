@@ -1,3 +1,8 @@
+ALTER TABLE ledger_entries DROP COLUMN lot_id;
+ALTER TABLE credit_balances DROP COLUMN lots_next_expiry;
+ALTER TABLE credit_balances DROP COLUMN head_spent;
+ALTER TABLE credit_balances DROP COLUMN head_avail;
+ALTER TABLE credit_balances DROP COLUMN head_lot;
 ALTER TABLE invoice_lines DROP COLUMN rollover_until;
 ALTER TABLE invoice_lines DROP COLUMN rollover_max;
 ALTER TABLE plans DROP COLUMN rollover_max;

@@ -39,6 +39,19 @@ CREATE TABLE lot_allocations (
     PRIMARY KEY (entry_id, lot_id)
 );
 
+-- The hot path's shortcut, kept on the balance row under its lock: the lot the next debit
+-- takes from (the first in spend order with free credits), how many free credits it has
+-- left for debits that take only from it, how many such debits took and are not yet
+-- written into the lot's row (folded in by the next operation that reads lots), and the
+-- soonest expiry among the unexpired lots (a debit at or after it takes the full path).
+-- A debit that fits writes only the balance row and its entry, whose lot_id is then its
+-- allocation.
+ALTER TABLE credit_balances ADD COLUMN head_lot TEXT;
+ALTER TABLE credit_balances ADD COLUMN head_avail BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE credit_balances ADD COLUMN head_spent BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE credit_balances ADD COLUMN lots_next_expiry TIMESTAMPTZ;
+ALTER TABLE ledger_entries ADD COLUMN lot_id TEXT;
+
 -- Plans: the rollover cap (NULL: the allowance expires at period end).
 ALTER TABLE plans ADD COLUMN rollover_max BIGINT CHECK (rollover_max >= 0);
 -- A subscription line's allowance rollover, copied into the lot its payment grants.
@@ -59,3 +72,8 @@ SELECT e.id, l.id, e.account_id, e.amount, e.held_delta
   FROM ledger_entries e
   JOIN credit_lots l ON l.account_id = e.account_id AND l.source = 'migrated'
  WHERE e.amount <> 0 OR e.held_delta <> 0;
+UPDATE credit_balances
+   SET head_lot = (SELECT l.id FROM credit_lots l
+                    WHERE l.account_id = credit_balances.account_id AND l.remaining > l.held),
+       head_avail = balance - held
+ WHERE balance > held;

@@ -40,6 +40,10 @@ impl AccountRepository for AccountRepo {
                     held: 0,
                     low_balance_threshold: row.low_balance_threshold,
                     updated_at: row.created_at,
+                    head_lot: None,
+                    head_avail: 0,
+                    head_spent: 0,
+                    lots_next_expiry: None,
                 };
                 write_transaction(conn, |conn| {
                     diesel::insert_into(accounts::table)

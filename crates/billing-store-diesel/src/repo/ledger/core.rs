@@ -10,6 +10,7 @@ use billing_domain::types::{EventId, LedgerEntryId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
+use super::lots::Head;
 use crate::convert::ts;
 use crate::dialect::lock_balance;
 use crate::error::{DbResult, Fail};
@@ -78,20 +79,21 @@ pub(crate) struct Locked {
     pub balance: i64,
     pub held: i64,
     pub threshold: Option<i64>,
+    /// The hot path's shortcut (see `lots::Head`).
+    pub head: Head,
 }
 
 impl Locked {
     /// Locks the row (`FOR UPDATE` on PostgreSQL; SQLite holds the write lock already).
     /// `None` if the account does not exist.
     pub(crate) fn lock(conn: &mut AnyConnection, account: &str) -> DbResult<Option<Self>> {
-        Ok(
-            lock_balance(conn, account)?.map(|(balance, held, threshold)| Self {
-                account: account.to_owned(),
-                balance,
-                held,
-                threshold,
-            }),
-        )
+        Ok(lock_balance(conn, account)?.map(|row| Self {
+            account: account.to_owned(),
+            balance: row.balance,
+            held: row.held,
+            threshold: row.low_balance_threshold,
+            head: Head::of(&row),
+        }))
     }
 
     pub(crate) fn available(&self) -> i64 {
@@ -103,8 +105,10 @@ impl Locked {
     }
 
     /// Inserts the entry, writes the new balance and held amount, and allocates the entry
-    /// across the account's lots (then expires what a hold gave back to expired lots).
-    /// Refuses (`Other`) anything that would break `0 <= held <= balance`.
+    /// across the account's lots (then expires what a hold gave back to expired lots). A
+    /// debit the head lot covers takes the shortcut: its allocation is the entry's `lot_id`
+    /// and only the balance row moves (see `lots::Head`). Refuses (`Other`) anything that
+    /// would break `0 <= held <= balance`.
     pub(crate) fn append(&mut self, conn: &mut AnyConnection, e: NewEntry) -> DbResult<EntryRow> {
         let balance_after = self.balance.checked_add(e.amount).ok_or_else(overflow)?;
         let held_after = self.held.checked_add(e.held_delta).ok_or_else(overflow)?;
@@ -113,7 +117,14 @@ impl Locked {
                 "entry would leave balance {balance_after} and held {held_after}"
             ))));
         }
-        let planned = self.plan_lots(conn, &e)?;
+        let shortcut = self.head.takes(&e);
+        let planned = match shortcut {
+            Some(_) => None,
+            None => {
+                self.fold(conn)?;
+                Some(self.plan_lots(conn, &e)?)
+            }
+        };
         let row = EntryRow {
             id: e.id,
             account_id: self.account.clone(),
@@ -128,26 +139,37 @@ impl Locked {
             metadata: e.metadata,
             actor: e.actor,
             created_at: ts(e.at),
+            lot_id: shortcut.clone(),
         };
         diesel::insert_into(ledger_entries::table)
             .values(&row)
             .execute(conn)?;
+        let late = match &planned {
+            None => {
+                self.head.avail -= -e.amount;
+                self.head.spent += -e.amount;
+                Vec::new()
+            }
+            Some(planned) => {
+                self.put_lots(conn, &row.id, planned)?;
+                self.refresh_head(conn)?;
+                planned.late_expiries.clone()
+            }
+        };
         diesel::update(credit_balances::table.find(&self.account))
             .set((
                 credit_balances::balance.eq(balance_after),
                 credit_balances::held.eq(held_after),
                 credit_balances::updated_at.eq(ts(e.at)),
+                credit_balances::head_lot.eq(&self.head.lot),
+                credit_balances::head_avail.eq(self.head.avail),
+                credit_balances::head_spent.eq(self.head.spent),
+                credit_balances::lots_next_expiry.eq(self.head.next_expiry.map(ts)),
             ))
             .execute(conn)?;
         self.balance = balance_after;
         self.held = held_after;
-        self.put_lots(conn, &row.id, &planned)?;
-        self.expire_late(
-            conn,
-            row.reservation_id.as_deref(),
-            planned.late_expiries,
-            e.at,
-        )?;
+        self.expire_late(conn, row.reservation_id.as_deref(), late, e.at)?;
         Ok(row)
     }
 

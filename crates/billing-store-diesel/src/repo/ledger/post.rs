@@ -1,10 +1,9 @@
 //! `LedgerRepository::post`: the hot path.
 //!
-//! PostgreSQL, `Exact` postings without an audit entry (usage debits, grants): ONE statement.
-//! A conditional `UPDATE credit_balances … WHERE balance - held >= need RETURNING …` feeds the
-//! lot allocation (a debit takes from its lots in spend order; a grant creates its lot), the
-//! entry insert and, when the balance crosses its threshold downwards, the low-balance outbox
-//! insert. A repeated `(account_id, source_ref)` violates the unique constraint, the whole
+//! PostgreSQL, `Exact` debits without an audit entry (usage debits): ONE statement. A
+//! conditional `UPDATE credit_balances … WHERE balance - held >= need AND the head lot covers
+//! it RETURNING …` feeds the entry insert (whose `lot_id` is its allocation) and, when the
+//! balance crosses its threshold downwards, the low-balance outbox insert. A repeated `(account_id, source_ref)` violates the unique constraint, the whole
 //! statement rolls back and the original entry is returned. When the update matches no row
 //! (account missing, short balance, due holds) the posting falls through to the locked path.
 //!
@@ -13,12 +12,11 @@
 //! expires due holds when short, and applies or refuses the posting.
 
 use billing_domain::RepoError;
-use billing_domain::entities::LotSource;
 use billing_domain::ports::{Posting, PostingMode, PostingOutcome};
-use billing_domain::types::{CreditLotId, EventId};
+use billing_domain::types::EventId;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use super::core::{LOW_BALANCE, Locked, NewEntry, find_entry, has_due_holds, overflow};
 use crate::convert::to_json;
@@ -47,44 +45,26 @@ pub(crate) fn post(conn: &mut AnyConnection, p: &Posting) -> DbResult<PostingOut
     write_transaction(conn, |conn| post_locked(conn, p))
 }
 
-// A debit: the balance row first (its lock orders every writer of the account's lots), then
-// the unexpired lots with free credits, locked; a running sum in spend order says what each
-// lot gives. If a lot is past its expiry and not yet swept (it must expire first, as on the
-// locked path) or the lots give less than the debit needs, the entry's id is NULL, the
-// statement fails on NOT NULL and nothing is written: the locked path then decides. In the common case one lot is read
-// and updated and one allocation row is written.
+// A debit the head lot covers (see `lots::Head`): the balance row's conditional update also
+// takes the credits from the head lot's shortcut counters, and the entry names the head lot
+// as its whole allocation. No lot row is read or written. When the row does not match
+// (account missing, short balance, no head or a head too small, a lot due), the locked path
+// decides.
 const DEBIT_SQL: &str = r#"
 WITH bal AS (
     UPDATE credit_balances
-       SET balance = balance + $3, updated_at = $9
+       SET balance = balance + $3, head_avail = head_avail + $3, head_spent = head_spent - $3,
+           updated_at = $9
      WHERE account_id = $2 AND balance - held >= -$3
- RETURNING balance, held, low_balance_threshold
-), lots AS (
-    SELECT l.id, l.remaining - l.held AS free, l.priority, l.expires_at, l.created_at
-      FROM credit_lots l, bal
-     WHERE l.account_id = $2 AND l.expired_at IS NULL AND l.remaining > l.held
-       FOR UPDATE OF l
-), alloc AS (
-    SELECT id, LEAST(free, -$3 - (SUM(free) OVER w - free)) AS take
-      FROM lots
-     WHERE expires_at IS NULL OR expires_at > $9
-    WINDOW w AS (ORDER BY priority, expires_at NULLS LAST, created_at, id COLLATE "C"
-                 ROWS UNBOUNDED PRECEDING)
-), taken AS (
-    UPDATE credit_lots l SET remaining = l.remaining - a.take
-      FROM alloc a WHERE l.id = a.id AND a.take > 0
- RETURNING l.id, a.take
+       AND head_lot IS NOT NULL AND head_avail >= -$3
+       AND (lots_next_expiry IS NULL OR lots_next_expiry > $9)
+ RETURNING balance, held, low_balance_threshold, head_lot
 ), entry AS (
     INSERT INTO ledger_entries (id, account_id, kind, amount, held_delta, balance_after, held_after,
-                                source_ref, reservation_id, description, metadata, actor, created_at)
-    SELECT CASE WHEN (SELECT COALESCE(SUM(take), 0) FROM alloc WHERE take > 0) = -$3
-                 AND NOT EXISTS (SELECT 1 FROM credit_lots d WHERE d.account_id = $2
-                                    AND d.expired_at IS NULL AND d.expires_at <= $9) THEN $1 END,
-           $2, $4, $3, 0, bal.balance, bal.held, $5, NULL, $6, $7, $8, $9 FROM bal
+                                source_ref, reservation_id, description, metadata, actor, created_at,
+                                lot_id)
+    SELECT $1, $2, $4, $3, 0, bal.balance, bal.held, $5, NULL, $6, $7, $8, $9, bal.head_lot FROM bal
  RETURNING *
-), allocs AS (
-    INSERT INTO lot_allocations (entry_id, lot_id, account_id, amount, held)
-    SELECT $1, id, $2, -take, 0 FROM taken
 ), event AS (
     INSERT INTO outbox_events (id, kind, account_id, payload, created_at, delivered_at)
     SELECT $10, $11, $2,
@@ -101,31 +81,6 @@ WITH bal AS (
 SELECT entry.*, (SELECT COUNT(*) FROM event) AS crossed FROM entry
 "#;
 
-// A grant: the balance, the entry, its lot and the lot's one allocation. A grant never
-// crosses the low-balance threshold downwards.
-const GRANT_SQL: &str = r#"
-WITH bal AS (
-    UPDATE credit_balances
-       SET balance = balance + $3, updated_at = $9
-     WHERE account_id = $2
- RETURNING balance, held
-), entry AS (
-    INSERT INTO ledger_entries (id, account_id, kind, amount, held_delta, balance_after, held_after,
-                                source_ref, reservation_id, description, metadata, actor, created_at)
-    SELECT $1, $2, $4, $3, 0, bal.balance, bal.held, $5, NULL, $6, $7, $8, $9 FROM bal
- RETURNING *
-), lot AS (
-    INSERT INTO credit_lots (id, account_id, source, entry_id, amount, remaining, held, priority,
-                             expires_at, expired_at, rollover_max, rollover_until, created_at)
-    SELECT $10, $2, $11, $1, $3, $3, 0, $12, $13, NULL, $14, $15, $9 FROM bal
- RETURNING id
-), allocs AS (
-    INSERT INTO lot_allocations (entry_id, lot_id, account_id, amount, held)
-    SELECT $1, id, $2, $3, 0 FROM lot
-)
-SELECT entry.*, CAST(0 AS BIGINT) AS crossed FROM entry
-"#;
-
 #[derive(QueryableByName)]
 struct Posted {
     #[diesel(embed)]
@@ -134,8 +89,8 @@ struct Posted {
     crossed: i64,
 }
 
-/// The single-statement posting; `None` when it could not apply here (account missing,
-/// short balance, due holds, lots short of the debit) and the locked path must decide.
+/// The single-statement debit; `None` when it could not apply here (a grant, account missing,
+/// short balance, due holds, no head lot covering it, a lot due) and the locked path decides.
 fn post_single_statement(
     conn: &mut AnyConnection,
     p: &Posting,
@@ -143,45 +98,30 @@ fn post_single_statement(
     let AnyConnection::Postgres(pg) = conn else {
         return Ok(None);
     };
-    let metadata = to_json(&p.metadata, "entry metadata")?;
-    let query = diesel::sql_query(if p.amount > 0 { GRANT_SQL } else { DEBIT_SQL })
+    if p.amount > 0 {
+        // A grant creates a lot and may change the head: the locked path.
+        return Ok(None);
+    }
+    let result = diesel::sql_query(DEBIT_SQL)
         .bind::<Text, _>(p.entry_id.as_str())
         .bind::<Text, _>(p.account_id.as_str())
         .bind::<BigInt, _>(p.amount)
         .bind::<Text, _>(p.kind.as_str())
         .bind::<Text, _>(&p.source_ref)
         .bind::<Text, _>(&p.description)
-        .bind::<Text, _>(metadata)
+        .bind::<Text, _>(to_json(&p.metadata, "entry metadata")?)
         .bind::<Text, _>(&p.actor)
-        .bind::<UtcTimestamp, _>(UtcDateTime(p.at));
-    let result = if p.amount > 0 {
-        let Some(source) = LotSource::of_grant(p.kind) else {
-            return Ok(None);
-        };
-        query
-            .bind::<Text, _>(CreditLotId::generate(p.at).to_string())
-            .bind::<Text, _>(source.as_str())
-            .bind::<SmallInt, _>(source.priority())
-            .bind::<Nullable<UtcTimestamp>, _>(p.lot.expires_at.map(UtcDateTime))
-            .bind::<Nullable<BigInt>, _>(p.lot.rollover.map(|r| r.max))
-            .bind::<Nullable<UtcTimestamp>, _>(p.lot.rollover.map(|r| UtcDateTime(r.until)))
-            .get_result::<Posted>(pg)
-            .optional()
-    } else {
-        query
-            .bind::<Text, _>(EventId::generate(p.at).to_string())
-            .bind::<Text, _>(LOW_BALANCE)
-            .get_result::<Posted>(pg)
-            .optional()
-    };
+        .bind::<UtcTimestamp, _>(UtcDateTime(p.at))
+        .bind::<Text, _>(EventId::generate(p.at).to_string())
+        .bind::<Text, _>(LOW_BALANCE)
+        .get_result::<Posted>(pg)
+        .optional();
     match result {
         Ok(Some(posted)) => Ok(Some(PostingOutcome::Applied {
             entry: entry(posted.entry)?,
             low_balance_crossed: posted.crossed > 0,
         })),
-        Ok(None) | Err(DieselError::DatabaseError(DatabaseErrorKind::NotNullViolation, _)) => {
-            Ok(None)
-        }
+        Ok(None) => Ok(None),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
             match find_entry(conn, p.account_id.as_str(), &p.source_ref)? {
                 Some(original) => Ok(Some(PostingOutcome::Duplicate(entry(original)?))),
