@@ -39,6 +39,9 @@ cargo build --release --bin billing --bin bench-bare >&2
 BIN=target/release/billing
 DATABASE_URL="$DB_URL" $BIN migrate >&2
 psql -q "$DB_URL" -f scripts/bench/seed.sql >/dev/null
+# A copy for the previous version's debit statement (it would leave the lots behind the balance).
+BEFORE_URL="${base_url%/*}/${db}_before"
+psql -q "$base_url" -c "DROP DATABASE IF EXISTS ${db}_before" -c "CREATE DATABASE ${db}_before TEMPLATE $db" >/dev/null
 SERVICE_KEY=$(DATABASE_URL="$DB_URL" $BIN api-key create --scope service --name bench 2>/dev/null | tail -n1)
 ADMIN_KEY=$(DATABASE_URL="$DB_URL" $BIN api-key create --scope admin --name bench-admin 2>/dev/null | tail -n1)
 
@@ -75,12 +78,12 @@ run_wrk() { # clients url script args... ; prints "rps p50 p99 errors"
   err=$(awk '/Non-2xx/{print $5}' <<<"$out"); err=${err:-0}
   echo "$rps $p50 $p99 $err"
 }
-run_pgbench() { # clients n-expression ; prints "tps latency_ms"
-  local c=$1 nexpr=$2 script; script=$(mktemp)
-  { echo "\\set n $nexpr"; grep -v '^--' scripts/bench/pgbench_debit.sql; } >"$script"
+run_pgbench() { # clients n-expression [sql file] [database url] ; prints "tps latency_ms"
+  local c=$1 nexpr=$2 sql=${3:-scripts/bench/pgbench_debit.sql} url=${4:-$DB_URL} script; script=$(mktemp)
+  { echo "\\set n $nexpr"; grep -v '^--' "$sql"; } >"$script"
   local j=$(( c < 2 ? 1 : 2 ))
-  "$PGBENCH" -n -M simple -c "$c" -j "$j" -T 2 -f "$script" "$DB_URL" >/dev/null 2>&1 || true
-  local out; out=$("$PGBENCH" -n -M simple -c "$c" -j "$j" -T "$SECONDS_PER_CELL" -f "$script" "$DB_URL" 2>&1)
+  "$PGBENCH" -n -M simple -c "$c" -j "$j" -T 2 -f "$script" "$url" >/dev/null 2>&1 || true
+  local out; out=$("$PGBENCH" -n -M simple -c "$c" -j "$j" -T "$SECONDS_PER_CELL" -f "$script" "$url" 2>&1)
   rm -f "$script"
   local tps lat
   tps=$(awk '/^tps/{printf "%d", $3}' <<<"$out")
@@ -92,7 +95,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else prin
 # --- debits --------------------------------------------------------------------------------
 nonce="b$(date +%s)"
 debit_rows=""
-best_http=0; best_pg=0
+best_http=0; best_pg=0; best_before=0
 for mode in hot spread; do
   nexpr=$([ "$mode" = hot ] && echo 1 || echo "random(1, 10000)")
   for c in $CLIENTS; do
@@ -102,10 +105,14 @@ for mode in hot spread; do
     psql -q "$DB_URL" -c "CHECKPOINT" >/dev/null
     log "debit $mode c=$c: pgbench"
     read -r tps lat < <(run_pgbench "$c" "$nexpr")
-    debit_rows+="| $mode | $c | $rps | $p50 | $p99 | $err | $tps | $lat | $(ratio "$rps" "$tps") |"$'\n'
+    psql -q "$BEFORE_URL" -c "CHECKPOINT" >/dev/null
+    log "debit $mode c=$c: pgbench, the previous version's statement"
+    read -r btps blat < <(run_pgbench "$c" "$nexpr" scripts/bench/pgbench_debit_before.sql "$BEFORE_URL")
+    debit_rows+="| $mode | $c | $rps | $p50 | $p99 | $err | $tps | $lat | $(ratio "$rps" "$tps") | $btps | $(ratio "$tps" "$btps") | $(ratio "$rps" "$btps") |"$'\n'
     if [ "$mode" = spread ]; then
       [ "$rps" -gt "$best_http" ] && best_http=$rps
       [ "$tps" -gt "$best_pg" ] && best_pg=$tps
+      [ "$btps" -gt "$best_before" ] && best_before=$btps
     fi
   done
 done
@@ -138,11 +145,14 @@ Server: \`billing serve\`, 2 actix workers, pool 16, \`BILLING_LOG=warn\` (reque
 Each HTTP request is \`POST /v1/accounts/{id}/credits/debit\` (1 credit, unique reference, service key).
 pgbench runs the store's single debit statement (scripts/bench/pgbench_debit.sql) in \`-M simple\` mode: its prepared mode could not bind this statement (a pgbench parsing quirk), so each statement is parsed, as the server's raw-SQL statement is; a prepared ceiling would be somewhat higher.
 \`hot\` = every debit on one account; \`spread\` = a random one of 10,000 accounts.
+\`before\` = the previous version's statement, without credit lots (scripts/bench/pgbench_debit_before.sql),
+on a copy of the seeded database: the fixed reference for what credit lots cost on the hot path.
 
-| accounts | clients | HTTP debits/s | p50 ms | p99 ms | non-2xx | pgbench TPS | pgbench avg ms | HTTP / pgbench |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| accounts | clients | HTTP debits/s | p50 ms | p99 ms | non-2xx | pgbench TPS | pgbench avg ms | HTTP / pgbench | pgbench before TPS | pgbench / before | HTTP / before |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $debit_rows
-Best spread HTTP figure / best spread pgbench figure: **$(ratio "$best_http" "$best_pg")** ($best_http vs $best_pg).
+Best spread HTTP figure / best spread pgbench figure: **$(ratio "$best_http" "$best_pg")** ($best_http vs $best_pg);
+against the previous version's statement: **$(ratio "$best_http" "$best_before")** ($best_http vs $best_before).
 
 ## 4. Balance reads: billing server vs a bare endpoint
 

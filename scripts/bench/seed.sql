@@ -2,8 +2,11 @@
 -- Ids are `acct_` + 26 digits (valid ULIDs), so wrk and pgbench can address account n directly.
 INSERT INTO accounts (id, name, metadata, created_at, updated_at)
 SELECT 'acct_' || lpad(n::text, 26, '0'), 'bench ' || n, '{}', now(), now() FROM generate_series(1, 10000) n;
-INSERT INTO credit_balances (account_id, balance, held, updated_at)
-SELECT 'acct_' || lpad(n::text, 26, '0'), 1000000000, 0, now() FROM generate_series(1, 10000) n;
+-- Each balance names its one lot as the head (what a grant through the store leaves).
+INSERT INTO credit_balances (account_id, balance, held, updated_at, head_lot, head_avail, head_spent)
+SELECT 'acct_' || lpad(n::text, 26, '0'), 1000000000, 0, now(), 'lot_' || lpad(n::text, 26, '0'),
+       1000000000, 0
+  FROM generate_series(1, 10000) n;
 INSERT INTO ledger_entries (id, account_id, kind, amount, held_delta, balance_after, held_after,
                             source_ref, reservation_id, description, metadata, actor, created_at)
 SELECT 'cle_' || lpad(n::text, 26, '0'), 'acct_' || lpad(n::text, 26, '0'), 'admin_adjustment',
