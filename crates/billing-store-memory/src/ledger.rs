@@ -6,7 +6,6 @@ use time::OffsetDateTime;
 use billing_domain::entities::credit_lot::spend_order;
 use billing_domain::entities::{
     CreditBalance, CreditLot, LedgerEntry, LedgerKind, LotAllocation, OutboxEvent, Reservation,
-    ReservationStatus,
 };
 use billing_domain::error::RepoError;
 use billing_domain::ports::lot_rules::{LotChange, LotTerms};
@@ -233,42 +232,6 @@ fn entry_matches(f: &LedgerFilter, e: &LedgerEntry) -> bool {
         && f.to.is_none_or(|to| e.created_at < to)
 }
 
-/// Recomputes one account's sums; `Some` when they disagree with the cached row.
-fn drift_of(account: &AccountId, l: &AccountLedger) -> Result<Option<DriftReport>, RepoError> {
-    let (mut entries_balance, mut entries_held, mut active_holds) = (0_i64, 0_i64, 0_i64);
-    for e in l.entries.values() {
-        entries_balance = add(entries_balance, e.amount)?;
-        entries_held = add(entries_held, e.held_delta)?;
-    }
-    for r in l
-        .reservations
-        .values()
-        .filter(|r| r.status == ReservationStatus::Active)
-    {
-        active_holds = add(active_holds, r.amount)?;
-    }
-    let (lots_remaining, lots_held, misallocated) = super::lots::lot_sums(l)?;
-    let ok = l.balance == entries_balance
-        && lots_remaining == l.balance
-        && lots_held == l.held
-        && misallocated == 0
-        && l.held == entries_held
-        && l.held == active_holds
-        && l.balance >= 0
-        && (0..=l.balance).contains(&l.held);
-    Ok((!ok).then(|| DriftReport {
-        account_id: account.clone(),
-        balance: l.balance,
-        entries_balance,
-        held: l.held,
-        entries_held,
-        active_holds,
-        lots_remaining,
-        lots_held,
-        misallocated,
-    }))
-}
-
 #[async_trait::async_trait]
 impl LedgerRepository for MemoryLedger {
     async fn post(&self, posting: &Posting) -> Result<PostingOutcome, RepoError> {
@@ -371,13 +334,13 @@ impl LedgerRepository for MemoryLedger {
 
     async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError> {
         let s = self.0.lock();
+        // The newest 500 (ids are in creation order), as the database stores list them.
         let mut lots: Vec<CreditLot> = s
             .ledgers
             .get(account)
-            .map(|l| l.lots.values().cloned().collect())
+            .map(|l| l.lots.values().rev().take(500).cloned().collect())
             .unwrap_or_default();
         lots.sort_by(spend_order);
-        lots.truncate(500);
         Ok(lots)
     }
 
@@ -402,7 +365,7 @@ impl LedgerRepository for MemoryLedger {
         let s = self.0.lock();
         let mut drift = Vec::new();
         for (account, l) in &s.ledgers {
-            drift.extend(drift_of(account, l)?);
+            drift.extend(super::drift::drift_of(account, l)?);
         }
         drift.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         Ok((drift, s.ledgers.len() as u64))

@@ -19,6 +19,7 @@ mod api_keys;
 mod audit;
 mod billing;
 mod catalog;
+mod drift;
 mod idempotency;
 mod job_leases;
 mod ledger;

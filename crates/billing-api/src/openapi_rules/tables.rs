@@ -201,6 +201,11 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
                     "features": { "maxItems": billing_domain::entities::plan::MAX_FEATURES, "uniqueItems": true, "items": { "type": "string", "pattern": "^[a-z][a-z0-9_.:-]{0,63}$" } } }),
         ),
         (
+            "RolloverInput",
+            &["kind"],
+            json!({ "kind": one_of(&["none", "capped"]), "max": { "minimum": 0, "maximum": 1_000_000_000_000_000_i64 } }),
+        ),
+        (
             "DunningInput",
             &[],
             json!({ "final_action": one_of(&["cancel", "unpaid", "leave_past_due"]), "retry_days": { "maxItems": 10, "items": { "type": "integer", "minimum": 1, "maximum": 60 } } }),

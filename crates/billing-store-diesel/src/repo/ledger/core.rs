@@ -10,7 +10,7 @@ use billing_domain::types::{EventId, LedgerEntryId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use super::lots::Head;
+use super::lot_head::Head;
 use crate::convert::ts;
 use crate::dialect::lock_balance;
 use crate::error::{DbResult, Fail};

@@ -1,20 +1,17 @@
 //! Credit lots in the database: which lots each appended entry changes (the domain's
-//! `lot_rules` decide, this file persists), lot expiry with rollover, the listing, and the
-//! lot half of `verify`. Every write here runs under the account's locked balance row, which
-//! is what serializes an account's lot changes (the single-statement debit locks that row
-//! first too).
-
-use std::collections::BTreeMap;
+//! `lot_rules` decide, this file persists) and lot expiry with rollover. Reads are in
+//! `lot_reads`, the hot path's shortcut in `lot_head`. Every write here runs under the
+//! account's locked balance row, which is what serializes an account's lot changes (the
+//! single-statement debit updates that row too).
 
 use billing_domain::RepoError;
-use billing_domain::entities::{CreditLot, LedgerKind, LotAllocation, LotRollover, LotSource};
+use billing_domain::entities::{CreditLot, LedgerKind, LotRollover, LotSource};
 use billing_domain::ports::hold_rules::hold_source;
 use billing_domain::ports::lot_rules::{
     self, EntryLots, EntryShape, LotChange, LotTerms, allocations_of, plan_entry,
 };
 use billing_domain::types::{AccountId, CreditLotId, LedgerEntryId};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use time::OffsetDateTime;
 
 use super::core::{Locked, NewEntry, SYSTEM, find_entry};
@@ -22,11 +19,8 @@ use crate::convert::{parse_enum, ts};
 use crate::dialect::write_transaction;
 use crate::error::{DbResult, Fail, corrupt};
 use crate::pool::AnyConnection;
-use crate::rows::{AllocationRow, BalanceRow, LotRow};
+use crate::rows::{AllocationRow, LotRow};
 use crate::schema::{credit_lots, lot_allocations};
-
-/// How many lots the listing returns at most.
-const LISTED: i64 = 500;
 
 pub(crate) fn lot(r: LotRow) -> DbResult<CreditLot> {
     Ok(CreditLot {
@@ -70,101 +64,11 @@ fn lot_row(l: &CreditLot) -> LotRow {
     }
 }
 
-fn load(rows: Vec<LotRow>) -> DbResult<Vec<CreditLot>> {
+pub(crate) fn load(rows: Vec<LotRow>) -> DbResult<Vec<CreditLot>> {
     rows.into_iter().map(lot).collect()
 }
 
-/// The hot path's shortcut, kept on the locked balance row: the lot the next debit takes from
-/// (the first in spend order with free credits), its free credits left for debits that take
-/// only from it, what such debits took and is not yet written into the lot's row, and the
-/// soonest expiry among the unexpired lots. A debit it covers writes the balance row and its
-/// entry (whose `lot_id` is its allocation) and touches no lot row; any other write first
-/// folds `spent` into the lot ([`Locked::fold`]) and recomputes the head after it
-/// ([`Locked::refresh_head`]). Spend order is the domain's either way: the head *is* the
-/// first lot that order would take from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Head {
-    pub lot: Option<String>,
-    pub avail: i64,
-    pub spent: i64,
-    pub next_expiry: Option<OffsetDateTime>,
-}
-
-impl Head {
-    pub(crate) fn of(row: &BalanceRow) -> Self {
-        Self {
-            lot: row.head_lot.clone(),
-            avail: row.head_avail,
-            spent: row.head_spent,
-            next_expiry: row.lots_next_expiry.map(|t| t.0),
-        }
-    }
-
-    /// The lot entry `e` takes from whole without reading lots: a plain debit the head's free
-    /// credits cover, with no lot due at its instant.
-    pub(crate) fn takes(&self, e: &NewEntry) -> Option<String> {
-        let plain_debit = e.explicit.is_none() && e.amount < 0 && e.held_delta == 0;
-        let none_due = self.next_expiry.is_none_or(|x| x > e.at);
-        (plain_debit && none_due && self.avail >= -e.amount)
-            .then(|| self.lot.clone())
-            .flatten()
-    }
-}
-
 impl Locked {
-    /// Writes what shortcut debits took from the head lot into its row.
-    pub(crate) fn fold(&mut self, conn: &mut AnyConnection) -> DbResult<()> {
-        use credit_lots::dsl as cl;
-        if let (Some(lot), true) = (&self.head.lot, self.head.spent != 0) {
-            diesel::update(cl::credit_lots.find(lot))
-                .set(cl::remaining.eq(cl::remaining - self.head.spent))
-                .execute(conn)?;
-            self.head.spent = 0;
-        }
-        Ok(())
-    }
-
-    /// Recomputes the head from the lots (after a fold and a change of lots).
-    pub(crate) fn refresh_head(&mut self, conn: &mut AnyConnection) -> DbResult<()> {
-        debug_assert_eq!(self.head.spent, 0, "refreshed after a fold");
-        let lots = load(
-            credit_lots::table
-                .filter(credit_lots::account_id.eq(&self.account))
-                .filter(credit_lots::expired_at.is_null())
-                .filter(
-                    credit_lots::remaining
-                        .gt(credit_lots::held)
-                        .or(credit_lots::expires_at.is_not_null()),
-                )
-                .load(conn)?,
-        )?;
-        let head = lots
-            .iter()
-            .filter(|l| l.free() > 0)
-            .min_by(|a, b| billing_domain::entities::credit_lot::spend_order(a, b));
-        self.head = Head {
-            lot: head.map(|l| l.id.to_string()),
-            avail: head.map_or(0, CreditLot::free),
-            spent: 0,
-            next_expiry: lots.iter().filter_map(|l| l.expires_at).min(),
-        };
-        Ok(())
-    }
-
-    /// Writes the head to the balance row (after changes that appended no entry).
-    fn save_head(&self, conn: &mut AnyConnection) -> DbResult<()> {
-        use crate::schema::credit_balances::dsl as cb;
-        diesel::update(cb::credit_balances.find(&self.account))
-            .set((
-                cb::head_lot.eq(&self.head.lot),
-                cb::head_avail.eq(self.head.avail),
-                cb::head_spent.eq(self.head.spent),
-                cb::lots_next_expiry.eq(self.head.next_expiry.map(ts)),
-            ))
-            .execute(conn)?;
-        Ok(())
-    }
-
     /// What a hold pinned: each lot with the part the hold's entry pinned on it.
     fn pins(&self, conn: &mut AnyConnection, rsv: &str) -> DbResult<Vec<(CreditLot, i64)>> {
         let Some(hold) = find_entry(conn, &self.account, &hold_source(rsv, "hold"))? else {
@@ -420,145 +324,4 @@ pub(crate) fn expire_lots_due(
         })?;
     }
     Ok(expired)
-}
-
-/// A lot row with what shortcut debits took from it and is not yet in its row.
-#[derive(QueryableByName)]
-struct LotWithPending {
-    #[diesel(embed)]
-    lot: LotRow,
-    #[diesel(sql_type = BigInt)]
-    pending: i64,
-}
-
-/// `$n` on PostgreSQL, `?` on SQLite.
-fn param(conn: &AnyConnection, n: u8) -> String {
-    match conn {
-        AnyConnection::Postgres(_) => format!("${n}"),
-        AnyConnection::Sqlite(_) => "?".to_owned(),
-    }
-}
-
-/// The account's lots in spend order (the newest [`LISTED`]), with the head lot's pending
-/// shortcut debits applied (one statement, so the lots and the balance row agree).
-pub(crate) fn lots(conn: &mut AnyConnection, account: &str) -> DbResult<Vec<CreditLot>> {
-    let sql = format!(
-        "SELECT l.*, CAST(CASE WHEN b.head_lot = l.id THEN b.head_spent ELSE 0 END AS BIGINT) AS pending \
-           FROM credit_lots l JOIN credit_balances b ON b.account_id = l.account_id \
-          WHERE l.account_id = {} ORDER BY l.id DESC LIMIT {LISTED}",
-        param(conn, 1)
-    );
-    let rows: Vec<LotWithPending> = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Text, _>(account)
-        .load(conn)?;
-    let mut lots = rows
-        .into_iter()
-        .map(|r| {
-            let mut l = lot(r.lot)?;
-            l.remaining -= r.pending;
-            Ok(l)
-        })
-        .collect::<DbResult<Vec<CreditLot>>>()?;
-    lots.sort_by(billing_domain::entities::credit_lot::spend_order);
-    Ok(lots)
-}
-
-/// What one entry of `account` took from or gave to each lot: its allocation rows, or the
-/// one lot a shortcut debit took from whole.
-pub(crate) fn allocations(
-    conn: &mut AnyConnection,
-    account: &str,
-    entry: &str,
-) -> DbResult<Vec<LotAllocation>> {
-    use crate::schema::ledger_entries::dsl as le;
-    let rows: Vec<AllocationRow> = lot_allocations::table
-        .filter(lot_allocations::entry_id.eq(entry))
-        .filter(lot_allocations::account_id.eq(account))
-        .order(lot_allocations::lot_id.asc())
-        .load(conn)?;
-    let whole: Option<(Option<String>, i64)> = le::ledger_entries
-        .find(entry)
-        .filter(le::account_id.eq(account))
-        .select((le::lot_id, le::amount))
-        .first(conn)
-        .optional()?;
-    let shortcut = whole.and_then(|(lot, amount)| {
-        lot.map(|lot_id| AllocationRow {
-            entry_id: entry.to_owned(),
-            lot_id,
-            account_id: account.to_owned(),
-            amount,
-            held: 0,
-        })
-    });
-    Ok(rows
-        .into_iter()
-        .chain(shortcut)
-        .map(|a| LotAllocation {
-            entry_id: LedgerEntryId::from_trusted(a.entry_id),
-            lot_id: CreditLotId::from_trusted(a.lot_id),
-            amount: a.amount,
-            held: a.held,
-        })
-        .collect())
-}
-
-#[derive(QueryableByName)]
-struct AccountOf {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    account_id: String,
-}
-
-#[derive(QueryableByName)]
-struct LotSums {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    account_id: String,
-    #[diesel(sql_type = BigInt)]
-    remaining: i64,
-    #[diesel(sql_type = BigInt)]
-    held: i64,
-}
-
-/// Per account: `(Σ remaining, Σ held, misallocated)`, misallocated counting entries whose
-/// allocations do not sum to the entry and lots whose allocations do not sum to the lot. A
-/// shortcut debit's allocation is its `lot_id`; the head lot's pending shortcut debits count
-/// against its remaining credits.
-pub(crate) fn lot_sums(conn: &mut AnyConnection) -> DbResult<BTreeMap<String, (i64, i64, u64)>> {
-    let mut out: BTreeMap<String, (i64, i64, u64)> = BTreeMap::new();
-    let sums: Vec<LotSums> = diesel::sql_query(
-        "SELECT b.account_id, \
-                CAST(COALESCE(SUM(l.remaining), 0) - b.head_spent AS BIGINT) AS remaining, \
-                CAST(COALESCE(SUM(l.held), 0) AS BIGINT) AS held \
-           FROM credit_balances b LEFT JOIN credit_lots l ON l.account_id = b.account_id \
-          GROUP BY b.account_id, b.head_spent",
-    )
-    .load(conn)?;
-    for s in sums {
-        out.insert(s.account_id, (s.remaining, s.held, 0));
-    }
-    // Each side grouped once and joined by hash, not a correlated subquery per row.
-    let bad_entries: Vec<AccountOf> = diesel::sql_query(
-        "SELECT e.account_id FROM ledger_entries e \
-           LEFT JOIN (SELECT entry_id, SUM(amount) AS s, SUM(held) AS h \
-                        FROM lot_allocations GROUP BY entry_id) a ON a.entry_id = e.id \
-          WHERE e.amount <> COALESCE(a.s, 0) + CASE WHEN e.lot_id IS NULL THEN 0 ELSE e.amount END \
-             OR e.held_delta <> COALESCE(a.h, 0)",
-    )
-    .load(conn)?;
-    let bad_lots: Vec<AccountOf> = diesel::sql_query(
-        "SELECT l.account_id FROM credit_lots l \
-           JOIN credit_balances b ON b.account_id = l.account_id \
-           LEFT JOIN (SELECT lot_id, SUM(amount) AS s, SUM(held) AS h \
-                        FROM lot_allocations GROUP BY lot_id) a ON a.lot_id = l.id \
-           LEFT JOIN (SELECT lot_id, SUM(amount) AS s FROM ledger_entries \
-                       WHERE lot_id IS NOT NULL GROUP BY lot_id) f ON f.lot_id = l.id \
-          WHERE l.remaining - CASE WHEN b.head_lot = l.id THEN b.head_spent ELSE 0 END \
-                    <> COALESCE(a.s, 0) + COALESCE(f.s, 0) \
-             OR l.held <> COALESCE(a.h, 0)",
-    )
-    .load(conn)?;
-    for AccountOf { account_id } in bad_entries.into_iter().chain(bad_lots) {
-        out.entry(account_id).or_insert((0, 0, 0)).2 += 1;
-    }
-    Ok(out)
 }

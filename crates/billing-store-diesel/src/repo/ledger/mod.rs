@@ -4,6 +4,8 @@
 mod core;
 mod gate;
 mod holds;
+mod lot_head;
+mod lot_reads;
 mod lots;
 pub(crate) mod post;
 
@@ -32,7 +34,7 @@ use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
 use crate::repo::{Db, convert_all, overfetch};
 use crate::rows::EntryRow;
-use crate::schema::{accounts, credit_balances, credit_lots, ledger_entries, reservations};
+use crate::schema::{accounts, credit_balances, ledger_entries, reservations};
 
 /// The credit ledger. Writes that lock an account's balance row pass its [`AccountGate`]
 /// first, so one hot account cannot take the whole pool.
@@ -63,16 +65,16 @@ fn balance(
         .filter(r::account_id.eq(account))
         .filter(r::status.eq(ReservationStatus::Active.as_str()))
         .filter(r::expires_at.le(ts(now)));
-    let due_lots = credit_lots::table
-        .filter(credit_lots::account_id.eq(account))
-        .filter(credit_lots::expired_at.is_null())
-        .filter(credit_lots::expires_at.le(ts(now)));
+    // The balance row knows the soonest lot expiry (see `lot_head`).
     let row: Option<(i64, i64, bool)> = cb::credit_balances
         .find(account)
         .select((
             cb::balance,
             cb::held,
-            diesel::dsl::exists(due).or(diesel::dsl::exists(due_lots)),
+            // `IS NOT NULL AND …`: never NULL, so it reads as a plain bool.
+            diesel::dsl::exists(due).or(cb::lots_next_expiry
+                .is_not_null()
+                .and(cb::lots_next_expiry.le(ts(now)).assume_not_null())),
         ))
         .first(conn)
         .optional()?;
@@ -172,7 +174,7 @@ fn verify(conn: &mut AnyConnection) -> DbResult<(Vec<DriftReport>, u64)> {
         .into_iter()
         .collect();
     let checked = balances.len() as u64;
-    let lot_sums = lots::lot_sums(conn)?;
+    let lot_sums = lot_reads::lot_sums(conn)?;
     let drift = balances
         .into_iter()
         .filter_map(|(account, balance, held)| {
@@ -302,7 +304,9 @@ impl LedgerRepository for LedgerRepo {
 
     async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError> {
         let account = account.to_string();
-        self.db.run(move |conn| lots::lots(conn, &account)).await
+        self.db
+            .run(move |conn| lot_reads::lots(conn, &account))
+            .await
     }
 
     async fn allocations(
@@ -312,7 +316,7 @@ impl LedgerRepository for LedgerRepo {
     ) -> Result<Vec<LotAllocation>, RepoError> {
         let (account, entry) = (account.to_string(), entry.to_string());
         self.db
-            .run(move |conn| lots::allocations(conn, &account, &entry))
+            .run(move |conn| lot_reads::allocations(conn, &account, &entry))
             .await
     }
 
