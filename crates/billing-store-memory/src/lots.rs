@@ -2,11 +2,11 @@
 //! `lot_rules` decide, this file keeps the state), lot expiry with rollover, and the lot
 //! half of `verify`.
 
-use billing_domain::entities::{CreditLot, LedgerKind, LotAllocation};
+use billing_domain::entities::{CreditLot, LotAllocation};
 use billing_domain::error::RepoError;
 use billing_domain::ports::hold_rules::hold_source;
 use billing_domain::ports::lot_rules::{
-    self, EntryLots, EntryShape, LotChange, LotTerms, allocations_of, plan_entry,
+    self, EntryLots, EntryShape, LotChange, LotEntry, allocations_of, plan_entry,
 };
 use billing_domain::types::{AccountId, CreditLotId, LedgerEntryId, ReservationId};
 use time::OffsetDateTime;
@@ -123,11 +123,8 @@ impl State {
             return Ok(());
         };
         for c in late {
-            let source_ref = lot_rules::late_expiry_source(&c.lot_id, rsv);
-            self.append(
-                account,
-                system_entry(LedgerKind::Expiry, c.amount, source_ref, at, Some(vec![c])),
-            )?;
+            let e = lot_rules::late_expiry_entry(c, rsv.as_str());
+            self.append(account, system_entry(e, at))?;
         }
         Ok(())
     }
@@ -143,23 +140,9 @@ impl State {
         let Some(lot) = self.ledger(account)?.lots.get(id).cloned() else {
             return Err(RepoError::NotFound);
         };
-        let plan = lot_rules::expire(&lot);
-        if plan.expired > 0 {
-            let change = LotChange {
-                lot_id: id.clone(),
-                amount: -plan.expired,
-                held: 0,
-            };
-            self.append(
-                account,
-                system_entry(
-                    LedgerKind::Expiry,
-                    -plan.expired,
-                    lot_rules::expiry_source(id),
-                    now,
-                    Some(vec![change]),
-                ),
-            )?;
+        let (expiry, rollover) = lot_rules::expiry_entries(&lot);
+        if let Some(e) = expiry {
+            self.append(account, system_entry(e, now))?;
         }
         if let Some(lot) = self
             .ledgers
@@ -168,20 +151,8 @@ impl State {
         {
             lot.expired_at = Some(now);
         }
-        if let Some((n, until)) = plan.rollover {
-            let mut e = system_entry(
-                LedgerKind::RolloverGrant,
-                n,
-                lot_rules::rollover_source(id),
-                now,
-                None,
-            );
-            e.lot = LotTerms {
-                expires_at: Some(until),
-                rollover: None,
-            };
-            e.description = format!("Rollover of {n} credits until {}", until.date());
-            self.append(account, e)?;
+        if let Some(e) = rollover {
+            self.append(account, system_entry(e, now))?;
         }
         Ok(())
     }
@@ -208,30 +179,21 @@ impl State {
     }
 }
 
-/// An entry the store writes on its own.
-fn system_entry(
-    kind: LedgerKind,
-    amount: i64,
-    source_ref: String,
-    at: OffsetDateTime,
-    explicit: Option<Vec<LotChange>>,
-) -> NewEntry {
+/// The ledger entry of a lot's own entry, by the `system` actor at `at`.
+fn system_entry(e: LotEntry, at: OffsetDateTime) -> NewEntry {
     NewEntry {
         id: LedgerEntryId::generate(at),
-        kind,
-        amount,
+        kind: e.kind,
+        amount: e.amount,
         held_delta: 0,
-        description: match kind {
-            LedgerKind::Expiry => format!("{} credits expired", -amount),
-            _ => format!("{amount} credits"),
-        },
-        source_ref,
+        description: e.description,
+        source_ref: e.source_ref,
         reservation_id: None,
         metadata: serde_json::json!({}),
         actor: SYSTEM.to_owned(),
         at,
-        lot: LotTerms::default(),
-        explicit,
+        lot: e.terms,
+        explicit: e.explicit,
     }
 }
 

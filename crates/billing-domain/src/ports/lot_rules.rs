@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::entities::{CreditLot, LotAllocation, LotRollover, LotSource, credit_lot::spend_order};
 use crate::error::RepoError;
-use crate::types::{AccountId, CreditLotId, LedgerEntryId, ReservationId};
+use crate::types::{AccountId, CreditLotId, LedgerEntryId};
 
 /// One entry's change of one lot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,14 +162,70 @@ pub fn expire(lot: &CreditLot) -> ExpiryPlan {
     ExpiryPlan { expired, rollover }
 }
 
+/// An entry the lots write on their own (an expiry, a rollover grant); the store adds the id,
+/// the `system` actor and the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotEntry {
+    /// `expiry` or `rollover_grant`.
+    pub kind: crate::entities::LedgerKind,
+    /// Change of the balance.
+    pub amount: i64,
+    /// Its unique source reference.
+    pub source_ref: String,
+    /// Human-readable text.
+    pub description: String,
+    /// For the rollover grant: its lot's terms.
+    pub terms: LotTerms,
+    /// The lot change it is (for an expiry); `None` for a grant (it creates its lot).
+    pub explicit: Option<Vec<LotChange>>,
+}
+
+fn expiry_entry(change: LotChange, source_ref: String) -> LotEntry {
+    LotEntry {
+        kind: crate::entities::LedgerKind::Expiry,
+        amount: change.amount,
+        source_ref,
+        description: format!("{} credits expired", -change.amount),
+        terms: LotTerms::default(),
+        explicit: Some(vec![change]),
+    }
+}
+
+/// The entries expiring `lot` writes, in order: the expiry of its free credits (if any), then
+/// the rollover grant it carries (if any). The store marks the lot expired in between.
+pub fn expiry_entries(lot: &CreditLot) -> (Option<LotEntry>, Option<LotEntry>) {
+    let plan = expire(lot);
+    let expiry = (plan.expired > 0).then(|| {
+        let change = LotChange {
+            lot_id: lot.id.clone(),
+            amount: -plan.expired,
+            held: 0,
+        };
+        expiry_entry(change, expiry_source(&lot.id))
+    });
+    let rollover = plan.rollover.map(|(n, until)| LotEntry {
+        kind: crate::entities::LedgerKind::RolloverGrant,
+        amount: n,
+        source_ref: rollover_source(&lot.id),
+        description: format!("Rollover of {n} credits until {}", until.date()),
+        terms: LotTerms {
+            expires_at: Some(until),
+            rollover: None,
+        },
+        explicit: None,
+    });
+    (expiry, rollover)
+}
+
+/// The expiry of a held part hold `reservation` gave back to an expired lot.
+pub fn late_expiry_entry(change: LotChange, reservation: &str) -> LotEntry {
+    let source_ref = format!("expiry:{}:{reservation}", change.lot_id);
+    expiry_entry(change, source_ref)
+}
+
 /// `expiry:<lot>`.
 pub fn expiry_source(lot: &CreditLotId) -> String {
     format!("expiry:{lot}")
-}
-
-/// `expiry:<lot>:<rsv>`: a held part that came back after its lot expired.
-pub fn late_expiry_source(lot: &CreditLotId, reservation: &ReservationId) -> String {
-    format!("expiry:{lot}:{reservation}")
 }
 
 /// `rollover:<lot>`.

@@ -8,8 +8,8 @@ use crate::entities::audit::RequestContext;
 use crate::entities::{CreditLot, LotAllocation};
 use crate::error::BillingResult;
 use crate::ports::{Clock, Repositories};
-use crate::services::credits::not_found;
-use crate::types::{AccountId, LedgerEntryId};
+use crate::services::credits::{account_in, not_found};
+use crate::types::LedgerEntryId;
 use std::sync::Arc;
 
 /// The credits that expire next.
@@ -53,19 +53,13 @@ impl CreditLotService {
         Self { repos, clock }
     }
 
-    fn account(ctx: &RequestContext, id: &str) -> BillingResult<AccountId> {
-        let id = AccountId::parse(id, "id")?;
-        ctx.principal.ensure_account(&id)?;
-        Ok(id)
-    }
-
     /// Balance, held and available credits, split by lot (due lots expire first).
     pub async fn by_lot(
         &self,
         ctx: &RequestContext,
         account_id: &str,
     ) -> BillingResult<CreditsByLot> {
-        let id = Self::account(ctx, account_id)?;
+        let id = account_in(ctx, account_id)?;
         let now = self.clock.now();
         let b = self
             .repos
@@ -110,7 +104,7 @@ impl CreditLotService {
         account_id: &str,
         entry_id: &str,
     ) -> BillingResult<Vec<LotAllocation>> {
-        let id = Self::account(ctx, account_id)?;
+        let id = account_in(ctx, account_id)?;
         let entry = LedgerEntryId::parse(entry_id, "entry_id")?;
         Ok(self.repos.ledger.allocations(&id, &entry).await?)
     }

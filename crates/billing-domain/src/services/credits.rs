@@ -85,9 +85,7 @@ impl CreditService {
     }
 
     fn account(ctx: &RequestContext, id: &str) -> BillingResult<AccountId> {
-        let id = AccountId::parse(id, "id")?;
-        ctx.principal.ensure_account(&id)?;
-        Ok(id)
+        account_in(ctx, id)
     }
 
     /// Balance, held and available credits.
@@ -318,6 +316,13 @@ impl CreditService {
             .expire_due(self.clock.now(), limit)
             .await?)
     }
+}
+
+/// The account `id` names (field `id`), if the caller may see it.
+pub(crate) fn account_in(ctx: &RequestContext, id: &str) -> BillingResult<AccountId> {
+    let id = AccountId::parse(id, "id")?;
+    ctx.principal.ensure_account(&id)?;
+    Ok(id)
 }
 
 /// Maps a store `NotFound` to a 404 naming the account.

@@ -5,10 +5,10 @@
 //! single-statement debit updates that row too).
 
 use billing_domain::RepoError;
-use billing_domain::entities::{CreditLot, LedgerKind, LotRollover, LotSource};
+use billing_domain::entities::{CreditLot, LotRollover, LotSource};
 use billing_domain::ports::hold_rules::hold_source;
 use billing_domain::ports::lot_rules::{
-    self, EntryLots, EntryShape, LotChange, LotTerms, allocations_of, plan_entry,
+    self, EntryLots, EntryShape, LotChange, LotEntry, allocations_of, plan_entry,
 };
 use billing_domain::types::{AccountId, CreditLotId, LedgerEntryId};
 use diesel::prelude::*;
@@ -189,11 +189,8 @@ impl Locked {
             return Ok(());
         };
         for c in late {
-            let source = format!("expiry:{}:{rsv}", c.lot_id);
-            self.append(
-                conn,
-                system_entry(LedgerKind::Expiry, c.amount, source, at, Some(vec![c])),
-            )?;
+            let e = lot_rules::late_expiry_entry(c, rsv);
+            self.append(conn, system_entry(e, at))?;
         }
         Ok(())
     }
@@ -206,24 +203,9 @@ impl Locked {
         l: &CreditLot,
         now: OffsetDateTime,
     ) -> DbResult<()> {
-        let plan = lot_rules::expire(l);
-        if plan.expired > 0 {
-            let change = LotChange {
-                lot_id: l.id.clone(),
-                amount: -plan.expired,
-                held: 0,
-            };
-            let source = lot_rules::expiry_source(&l.id);
-            self.append(
-                conn,
-                system_entry(
-                    LedgerKind::Expiry,
-                    -plan.expired,
-                    source,
-                    now,
-                    Some(vec![change]),
-                ),
-            )?;
+        let (expiry, rollover) = lot_rules::expiry_entries(l);
+        if let Some(e) = expiry {
+            self.append(conn, system_entry(e, now))?;
         }
         self.fold(conn)?;
         diesel::update(credit_lots::table.find(l.id.as_str()))
@@ -231,15 +213,8 @@ impl Locked {
             .execute(conn)?;
         self.refresh_head(conn)?;
         self.save_head(conn)?;
-        if let Some((n, until)) = plan.rollover {
-            let source = lot_rules::rollover_source(&l.id);
-            let mut e = system_entry(LedgerKind::RolloverGrant, n, source, now, None);
-            e.lot = LotTerms {
-                expires_at: Some(until),
-                rollover: None,
-            };
-            e.description = format!("Rollover of {n} credits until {}", until.date());
-            self.append(conn, e)?;
+        if let Some(e) = rollover {
+            self.append(conn, system_entry(e, now))?;
         }
         Ok(())
     }
@@ -270,30 +245,21 @@ impl Locked {
     }
 }
 
-/// An entry the store writes on its own.
-fn system_entry(
-    kind: LedgerKind,
-    amount: i64,
-    source_ref: String,
-    at: OffsetDateTime,
-    explicit: Option<Vec<LotChange>>,
-) -> NewEntry {
+/// The ledger entry of a lot's own entry, by the `system` actor at `at`.
+fn system_entry(e: LotEntry, at: OffsetDateTime) -> NewEntry {
     NewEntry {
         id: LedgerEntryId::generate(at).to_string(),
-        kind,
-        amount,
+        kind: e.kind,
+        amount: e.amount,
         held_delta: 0,
-        description: match kind {
-            LedgerKind::Expiry => format!("{} credits expired", -amount),
-            _ => format!("{amount} credits"),
-        },
-        source_ref,
+        description: e.description,
+        source_ref: e.source_ref,
         reservation_id: None,
         metadata: "{}".to_owned(),
         actor: SYSTEM.to_owned(),
         at,
-        lot: LotTerms::default(),
-        explicit,
+        lot: e.terms,
+        explicit: e.explicit,
     }
 }
 
