@@ -128,14 +128,28 @@ fn bind(config: &Config, state: Data<AppState>) -> Result<Bound, ServerError> {
         state,
         config.sweep_interval,
         config.idempotency_retention,
+        !config.test_mode,
     ));
     Ok((server, addr, sweeps))
 }
 
 /// Background sweeps every `interval`: the subscription scheduler, then the janitors
-/// ([`sweep_once`]); old idempotency records are purged hourly.
-async fn sweeps(state: Data<AppState>, interval: Duration, retention: Duration) {
-    let mut ticker = tokio::time::interval(interval);
+/// ([`sweep_once`]); old idempotency records are purged hourly. The first pass runs at once
+/// when `first_pass_now` (a restarted process catches up), else after one interval: in test
+/// mode the test clock drives the passes, and a pass of its own at start would race a test
+/// that moves the clock right after starting the server.
+async fn sweeps(
+    state: Data<AppState>,
+    interval: Duration,
+    retention: Duration,
+    first_pass_now: bool,
+) {
+    let start = if first_pass_now {
+        tokio::time::Instant::now()
+    } else {
+        tokio::time::Instant::now() + interval
+    };
+    let mut ticker = tokio::time::interval_at(start, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_purge: Option<std::time::Instant> = None;
     // The janitors are singletons across processes on one database: this process runs them
