@@ -115,6 +115,15 @@ async fn an_allowance_is_spent_first_and_its_rest_expires_at_period_end(app: &Te
         .collect();
     amounts.sort();
     assert_eq!(amounts, vec![-PLAN_CREDITS, -100], "{taken}");
+    // Unknown or malformed entry ids name no entry.
+    for entry in ["cle_00000000000000000000000000", "0"] {
+        app.get(
+            &app.admin,
+            &format!("/v1/accounts/{}/credits/ledger/{entry}/allocations", s.acct),
+        )
+        .await
+        .expect(404);
+    }
     assert_eq!(
         lots(app, &s.acct).await,
         vec![("purchase".into(), CREDITS - 100, 0)]

@@ -234,6 +234,19 @@ async fn methods_resolve_per_country_and_currency(app: &TestApp) {
     )
     .await
     .expect(403);
+    for amount in ["-1", "1000000000000001"] {
+        assert_eq!(
+            app.get(
+                &app.service,
+                &format!("/v1/accounts/{ke}/payment-methods?currency=KES&amount={amount}")
+            )
+            .await
+            .expect(400)
+            .param(),
+            Some("amount"),
+            "{amount}"
+        );
+    }
     assert_eq!(
         app.get(
             &app.service,

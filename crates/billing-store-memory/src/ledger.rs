@@ -348,13 +348,12 @@ impl LedgerRepository for MemoryLedger {
         &self,
         account: &AccountId,
         entry: &LedgerEntryId,
-    ) -> Result<Vec<LotAllocation>, RepoError> {
+    ) -> Result<Option<Vec<LotAllocation>>, RepoError> {
         let s = self.0.lock();
         Ok(s.ledgers
             .get(account)
-            .and_then(|l| l.allocations.get(entry))
-            .cloned()
-            .unwrap_or_default())
+            .filter(|l| l.entries.contains_key(entry))
+            .map(|l| l.allocations.get(entry).cloned().unwrap_or_default()))
     }
 
     async fn expire_lots_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError> {

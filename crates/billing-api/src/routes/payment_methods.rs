@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use billing_domain::entities::PaymentMethodConfig;
 use billing_domain::services::MethodDecision;
 use billing_domain::services::payment_method_configs::PaymentMethodConfigInput;
+use billing_domain::types::money::MAX_AMOUNT_MINOR;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -48,6 +49,17 @@ pub struct ResolveQuery {
     /// Amount in minor units, checked against each method's limits.
     #[param(value_type = Option<i64>)]
     pub amount: Option<String>,
+}
+
+/// The `amount` query: whole minor units from 0 to [`MAX_AMOUNT_MINOR`], as documented.
+fn amount_query(v: Option<&str>) -> Result<Option<i64>, crate::error::ApiError> {
+    match integer(v, "amount")? {
+        Some(n) if !(0..=MAX_AMOUNT_MINOR).contains(&n) => Err(crate::error::ApiError::invalid(
+            "amount",
+            format!("amount must be between 0 and {MAX_AMOUNT_MINOR}"),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// Payment method configs (admin), optionally of one country.
@@ -132,7 +144,7 @@ async fn available(
     id: Path<String>,
     q: Query<ResolveQuery>,
 ) -> HandlerResult {
-    let amount = integer(q.amount.as_deref(), "amount")?;
+    let amount = amount_query(q.amount.as_deref())?;
     let v = state
         .services
         .payment_methods
@@ -156,7 +168,7 @@ async fn explain(
     id: Path<String>,
     q: Query<ResolveQuery>,
 ) -> HandlerResult {
-    let amount = integer(q.amount.as_deref(), "amount")?;
+    let amount = amount_query(q.amount.as_deref())?;
     let v = state
         .services
         .payment_methods

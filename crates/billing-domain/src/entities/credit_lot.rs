@@ -125,7 +125,8 @@ impl RolloverPolicy {
             )),
             Some("none") => Ok(Self::None),
             Some("capped") => match input.max {
-                None => Err(ValidationError::new(
+                // Well-formed on its own; it is the pairing with `capped` that needs a cap.
+                None => Err(ValidationError::rule(
                     "rollover.max",
                     "is required for a capped rollover",
                 )),

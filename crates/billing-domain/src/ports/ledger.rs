@@ -214,12 +214,13 @@ pub trait LedgerRepository: Send + Sync {
     async fn expire_due(&self, now: OffsetDateTime, limit: u32) -> Result<u64, RepoError>;
     /// The account's lots in spend order, spent and expired ones included (newest 500).
     async fn lots(&self, account: &AccountId) -> Result<Vec<CreditLot>, RepoError>;
-    /// What entry `entry` of `account` took from or gave to each lot.
+    /// What entry `entry` of `account` took from or gave to each lot; `None` if the account
+    /// has no such entry.
     async fn allocations(
         &self,
         account: &AccountId,
         entry: &LedgerEntryId,
-    ) -> Result<Vec<LotAllocation>, RepoError>;
+    ) -> Result<Option<Vec<LotAllocation>>, RepoError>;
     /// Expires up to `limit` lots whose `expires_at` is at or before `now` (any account): one
     /// `expiry` entry for what is free in each, a rollover grant where the lot carries one.
     /// Returns how many lots expired.

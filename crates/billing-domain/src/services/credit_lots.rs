@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::entities::audit::RequestContext;
 use crate::entities::{CreditLot, LotAllocation};
-use crate::error::BillingResult;
+use crate::error::{BillingError, BillingResult};
 use crate::ports::{Clock, Repositories};
 use crate::services::credits::{account_in, not_found};
 use crate::types::LedgerEntryId;
@@ -105,8 +105,14 @@ impl CreditLotService {
         entry_id: &str,
     ) -> BillingResult<Vec<LotAllocation>> {
         let id = account_in(ctx, account_id)?;
-        let entry = LedgerEntryId::parse(entry_id, "entry_id")?;
-        Ok(self.repos.ledger.allocations(&id, &entry).await?)
+        // An id that cannot be a ledger entry names no entry: 404, like an unknown one.
+        let missing = || BillingError::not_found("ledger entry", entry_id);
+        let entry = LedgerEntryId::parse(entry_id, "entry_id").map_err(|_| missing())?;
+        self.repos
+            .ledger
+            .allocations(&id, &entry)
+            .await?
+            .ok_or_else(missing)
     }
 
     /// Expires up to `limit` lots whose expiry has come (the janitor and the test clock).

@@ -92,6 +92,7 @@ pub async fn a_debit_spanning_an_allowance_and_a_purchase_takes_the_allowance_fi
         .allocations(&a, &debit.id)
         .await
         .unwrap()
+        .expect("the debit's allocations")
         .into_iter()
         .map(|x| (x.lot_id.to_string(), x.amount))
         .collect();
@@ -102,6 +103,17 @@ pub async fn a_debit_spanning_an_allowance_and_a_purchase_takes_the_allowance_fi
     ];
     expected.sort();
     assert_eq!(taken, expected, "{}", h.backend());
+    // Another account's entry, or one that does not exist, has none to show.
+    let other = h.account().await;
+    assert_eq!(
+        h.repos.ledger.allocations(&other, &debit.id).await.unwrap(),
+        None
+    );
+    let missing = LedgerEntryId::generate(at(9));
+    assert_eq!(
+        h.repos.ledger.allocations(&a, &missing).await.unwrap(),
+        None
+    );
     no_drift(h).await;
 }
 

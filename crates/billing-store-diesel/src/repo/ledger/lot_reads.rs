@@ -59,12 +59,12 @@ pub(crate) fn lots(conn: &mut AnyConnection, account: &str) -> DbResult<Vec<Cred
 }
 
 /// What one entry of `account` took from or gave to each lot: its allocation rows, or the
-/// one lot a shortcut debit took from whole.
+/// one lot a shortcut debit took from whole; `None` if the account has no such entry.
 pub(crate) fn allocations(
     conn: &mut AnyConnection,
     account: &str,
     entry: &str,
-) -> DbResult<Vec<LotAllocation>> {
+) -> DbResult<Option<Vec<LotAllocation>>> {
     use crate::schema::ledger_entries::dsl as le;
     let rows: Vec<AllocationRow> = lot_allocations::table
         .filter(lot_allocations::entry_id.eq(entry))
@@ -77,7 +77,10 @@ pub(crate) fn allocations(
         .select((le::lot_id, le::amount))
         .first(conn)
         .optional()?;
-    let shortcut = whole.and_then(|(lot, amount)| {
+    let Some(whole) = whole else {
+        return Ok(None);
+    };
+    let shortcut = Some(whole).and_then(|(lot, amount)| {
         lot.map(|lot_id| AllocationRow {
             entry_id: entry.to_owned(),
             lot_id,
@@ -86,16 +89,17 @@ pub(crate) fn allocations(
             held: 0,
         })
     });
-    Ok(rows
-        .into_iter()
-        .chain(shortcut)
-        .map(|a| LotAllocation {
-            entry_id: LedgerEntryId::from_trusted(a.entry_id),
-            lot_id: CreditLotId::from_trusted(a.lot_id),
-            amount: a.amount,
-            held: a.held,
-        })
-        .collect())
+    Ok(Some(
+        rows.into_iter()
+            .chain(shortcut)
+            .map(|a| LotAllocation {
+                entry_id: LedgerEntryId::from_trusted(a.entry_id),
+                lot_id: CreditLotId::from_trusted(a.lot_id),
+                amount: a.amount,
+                held: a.held,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(QueryableByName)]

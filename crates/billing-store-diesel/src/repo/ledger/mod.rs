@@ -313,7 +313,7 @@ impl LedgerRepository for LedgerRepo {
         &self,
         account: &AccountId,
         entry: &LedgerEntryId,
-    ) -> Result<Vec<LotAllocation>, RepoError> {
+    ) -> Result<Option<Vec<LotAllocation>>, RepoError> {
         let (account, entry) = (account.to_string(), entry.to_string());
         self.db
             .run(move |conn| lot_reads::allocations(conn, &account, &entry))
