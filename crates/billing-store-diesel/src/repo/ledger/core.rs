@@ -146,8 +146,9 @@ impl Locked {
             .execute(conn)?;
         let late = match &planned {
             None => {
-                self.head.avail -= -e.amount;
-                self.head.spent += -e.amount;
+                let need = e.amount.checked_neg().ok_or_else(overflow)?;
+                self.head.avail = self.head.avail.checked_sub(need).ok_or_else(overflow)?;
+                self.head.spent = self.head.spent.checked_add(need).ok_or_else(overflow)?;
                 Vec::new()
             }
             Some(planned) => {

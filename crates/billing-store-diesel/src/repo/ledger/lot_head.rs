@@ -44,7 +44,11 @@ impl Head {
     pub(crate) fn takes(&self, e: &NewEntry) -> Option<String> {
         let plain_debit = e.explicit.is_none() && e.amount < 0 && e.held_delta == 0;
         let none_due = self.next_expiry.is_none_or(|x| x > e.at);
-        (plain_debit && none_due && self.avail >= -e.amount)
+        let covered = e
+            .amount
+            .checked_neg()
+            .is_some_and(|need| self.avail >= need);
+        (plain_debit && none_due && covered)
             .then(|| self.lot.clone())
             .flatten()
     }
