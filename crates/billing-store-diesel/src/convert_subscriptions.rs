@@ -1,13 +1,14 @@
 //! Domain ⇄ row conversions for subscriptions and their periods.
 
 use billing_domain::entities::{
-    CollectionMethod, PaymentMethodKind, Subscription, SubscriptionPeriod, SubscriptionStatus,
+    BilledSpan, CollectionMethod, PaymentMethodKind, Subscription, SubscriptionPeriod,
+    SubscriptionStatus,
 };
 use billing_domain::types::{
     AccountId, BillingInterval, IntervalUnit, InvoiceId, PlanId, SubscriptionId,
 };
 
-use crate::convert::{currency, from_json, parse_enum, to_json, ts};
+use crate::convert::{currency, from_json, from_opt_json, parse_enum, to_json, to_opt_json, ts};
 use crate::error::{DbResult, corrupt};
 use crate::rows::{SubscriptionPeriodRow, SubscriptionRow};
 
@@ -45,6 +46,9 @@ pub(crate) fn subscription_row(s: &Subscription, version: u64) -> DbResult<Subsc
         updated_at: ts(s.updated_at),
         version: to_i64(version, "subscription version")?,
         claimed_until: None,
+        billed_amount: s.billed.map(|b| b.amount),
+        billed_from: s.billed.map(|b| ts(b.from)),
+        pending_change: to_opt_json(s.pending_change.as_ref(), "pending plan change")?,
     })
 }
 
@@ -86,6 +90,14 @@ pub(crate) fn subscription(r: SubscriptionRow) -> DbResult<Subscription> {
         created_at: r.created_at.0,
         updated_at: r.updated_at.0,
         version: u64::try_from(r.version).map_err(|e| corrupt("version", e))?,
+        billed: match (r.billed_amount, r.billed_from) {
+            (Some(amount), Some(from)) => Some(BilledSpan {
+                amount,
+                from: from.0,
+            }),
+            _ => None,
+        },
+        pending_change: from_opt_json(r.pending_change.as_deref(), "pending plan change")?,
     })
 }
 

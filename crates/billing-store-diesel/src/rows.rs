@@ -338,6 +338,10 @@ pub(crate) struct SubscriptionRow {
     pub updated_at: UtcDateTime,
     pub version: i64,
     pub claimed_until: Option<UtcDateTime>,
+    pub billed_amount: Option<i64>,
+    pub billed_from: Option<UtcDateTime>,
+    /// JSON of the domain's `PendingChange`.
+    pub pending_change: Option<String>,
 }
 
 /// `subscription_periods`.

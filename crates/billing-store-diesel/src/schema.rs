@@ -399,6 +399,9 @@ diesel::table! {
         updated_at -> UtcTimestamp,
         version -> BigInt,
         claimed_until -> Nullable<UtcTimestamp>,
+        billed_amount -> Nullable<BigInt>,
+        billed_from -> Nullable<UtcTimestamp>,
+        pending_change -> Nullable<Text>,
     }
 }
 

@@ -1,13 +1,13 @@
-//! Subscriptions: subscribe, read, cancel and resume (the account or an operator), the
-//! operators' listing, the account's entitlements.
+//! Subscriptions: subscribe, read, change plan, cancel and resume (the account or an
+//! operator), the operators' listing, the account's entitlements.
 
 use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpResponse, get, post};
 use billing_domain::entities::{Subscription, SubscriptionStatus};
 use billing_domain::ports::SubscriptionFilter;
 use billing_domain::services::subscriptions::{
-    CancelInput, CreateSubscriptionInput, Entitlements, PaymentMethodSetup, SubscriptionCreated,
-    SubscriptionDetail,
+    CancelInput, ChangePlanInput, CreateSubscriptionInput, Entitlements, PaymentMethodSetup,
+    PlanChange, SubscriptionCreated, SubscriptionDetail,
 };
 use billing_domain::types::PlanId;
 use serde::Deserialize;
@@ -83,6 +83,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)
         .service(list)
         .service(get_one)
+        .service(change_plan)
         .service(cancel)
         .service(resume)
         .service(setup_payment_method)
@@ -148,6 +149,37 @@ async fn get_one(state: Data<AppState>, auth: Auth, ids: Path<(String, String)>)
         .await
         .map_err(path_ids(&["id", "subscription_id"]))?;
     Ok(HttpResponse::Ok().json(sub))
+}
+
+/// Change the plan of a trialing or active subscription. An upgrade (a higher or equal
+/// yearly-normalized price, or another interval) is prorated to the second: the unused part
+/// of what was billed is credited, the new plan's rest of the period charged, and a positive
+/// net invoiced at once (`subscription_update`) and collected like a renewal; the plan
+/// switches when it is paid (unpaid after 23 h, or at the period end, the upgrade is dropped).
+/// A downgrade, or another currency, applies at the period end. During a trial the plan
+/// switches at once and nothing is charged. `preview: true` returns the numbers and their
+/// instant (`proration.at`) without applying; send that instant back as `proration_at` to
+/// apply them exactly. 409 `subscription_not_changeable` unless trialing or active,
+/// `already_subscribed` when the account has the new plan already.
+#[utoipa::path(tag = "subscriptions", request_body = ChangePlanInput,
+    params(("id" = String, Path, description = "Account id"), ("sid" = String, Path, description = "Subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    security(("bearer" = [])), responses((status = 200, body = PlanChange), PostErrors))]
+#[post("/v1/accounts/{id}/subscriptions/{sid}/change")]
+async fn change_plan(
+    state: Data<AppState>,
+    auth: Auth,
+    ids: Path<(String, String)>,
+    body: JsonBody<ChangePlanInput>,
+) -> HandlerResult {
+    let (id, sid) = ids.into_inner();
+    let change = state
+        .payments
+        .subscriptions
+        .change_plan(auth.ctx(), &id, &sid, body.0)
+        .await
+        .map_err(path_ids(&["id", "subscription_id"]))?;
+    Ok(HttpResponse::Ok().json(change))
 }
 
 /// Cancel now (an open renewal invoice is voided, no further retries) or, with

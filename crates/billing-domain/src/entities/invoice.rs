@@ -143,15 +143,19 @@ pub enum InvoiceReason {
     SubscriptionCreate,
     /// A renewal: one period of a subscription.
     SubscriptionCycle,
+    /// A plan change mid-period: the new plan's rest of the period less the unused part of
+    /// what was billed.
+    SubscriptionUpdate,
 }
 
 impl InvoiceReason {
     /// Every reason.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Manual,
         Self::Purchase,
         Self::SubscriptionCreate,
         Self::SubscriptionCycle,
+        Self::SubscriptionUpdate,
     ];
 
     /// The stable text form.
@@ -161,6 +165,7 @@ impl InvoiceReason {
             Self::Purchase => "purchase",
             Self::SubscriptionCreate => "subscription_create",
             Self::SubscriptionCycle => "subscription_cycle",
+            Self::SubscriptionUpdate => "subscription_update",
         }
     }
 

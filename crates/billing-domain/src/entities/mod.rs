@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod payment;
 pub mod payment_method;
 pub mod plan;
+pub mod plan_change;
 pub mod principal;
 pub mod proration;
 pub mod subscription;
@@ -39,6 +40,7 @@ pub use payment_method::{
     AmountLimit, BankDetails, PaymentMethodConfig, PaymentMethodKind, WalletDetails,
 };
 pub use plan::{DunningPolicy, FinalAction, Plan};
+pub use plan_change::{BilledSpan, PendingChange, PendingUpgrade, ScheduledChange};
 pub use principal::Principal;
 pub use subscription::{CollectionMethod, Subscription, SubscriptionStatus};
 pub use subscription_period::SubscriptionPeriod;

@@ -19,7 +19,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::entities::{Metadata, PaymentMethodKind};
+use crate::entities::{BilledSpan, Metadata, PaymentMethodKind, PendingChange};
 use crate::error::BillingError;
 use crate::types::{AccountId, BillingInterval, Currency, InvoiceId, PlanId, SubscriptionId};
 
@@ -206,6 +206,12 @@ pub struct Subscription {
     /// The earliest instant the scheduler must look at this subscription again.
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_action_at: Option<OffsetDateTime>,
+    /// What the current plan was billed for in the current period (`None` in a trial, or
+    /// before the first period); an upgrade's credit is computed from it.
+    pub billed: Option<BilledSpan>,
+    /// A plan change not applied yet: an upgrade awaiting its invoice's payment, or a
+    /// downgrade for the period end.
+    pub pending_change: Option<PendingChange>,
     /// Free-form data of the platform.
     pub metadata: Metadata,
     /// Creation time.

@@ -11,6 +11,7 @@
 //! | `active` | a collection attempt (`next_retry_at`), else the current period end | collect; at the period end cancel if flagged, else renew the next period |
 //! | `past_due` | the next retry, or the period end if sooner | retry; after the last retry, or at the period end, the plan's final action; once `leave_past_due` was applied, renew at the period end |
 //! | `paused` | once a payment method is kept (at its `updated_at`) | resume: a new anchor now, bill and charge the first period |
+//! | `active`, `past_due` with an unpaid upgrade | its expiry (23 h), or the period end if sooner | drop the upgrade, void its invoice (before anything else) |
 //! | `unpaid`, `paused` without a payment method, terminal | never | — (a payment or a new payment method wakes them) |
 //!
 //! After downtime an `active` subscription may be several periods behind: each call returns
@@ -97,6 +98,17 @@ pub enum DueAction {
     /// A paused subscription was given a payment method: it restarts now (a new anchor) and
     /// its first period is billed and charged.
     Resume,
+    /// An upgrade's invoice is still unpaid at its expiry (or the period ends first): the
+    /// upgrade is dropped and the invoice voided.
+    DropPendingUpgrade,
+}
+
+/// When a pending upgrade of `sub` is dropped, if it has one.
+fn upgrade_expiry(sub: &Subscription) -> Option<OffsetDateTime> {
+    sub.pending_change
+        .as_ref()
+        .and_then(|c| c.upgrade())
+        .map(|u| u.expires_at.min(sub.current_period_end))
 }
 
 /// The instant the scheduler must look at `sub` next, or `None` when only an outside event
@@ -113,10 +125,13 @@ pub fn next_action_at(sub: &Subscription) -> Option<OffsetDateTime> {
                 Some(end.checked_sub(TRIAL_NOTICE)?.max(sub.created_at))
             }
         }
-        Active | PastDue => Some(match sub.next_retry_at {
-            Some(r) if r < sub.current_period_end => r,
-            _ => sub.current_period_end,
-        }),
+        Active | PastDue => {
+            let due = match sub.next_retry_at {
+                Some(r) if r < sub.current_period_end => r,
+                _ => sub.current_period_end,
+            };
+            Some(upgrade_expiry(sub).map_or(due, |e| e.min(due)))
+        }
         // Woken by a kept payment method (stored with the change, so `updated_at` is then).
         Paused => sub.gateway_payment_method.as_ref().map(|_| sub.updated_at),
         Unpaid | Canceled | IncompleteExpired => None,
@@ -135,6 +150,11 @@ pub fn due_action(
     let at = next_action_at(sub)?;
     if at > now {
         return None;
+    }
+    // An upgrade left unpaid is dropped before anything else: the period it prorated may be
+    // about to end.
+    if matches!(sub.status, Active | PastDue) && upgrade_expiry(sub).is_some_and(|e| e <= now) {
+        return Some(DueAction::DropPendingUpgrade);
     }
     match sub.status {
         Incomplete => Some(DueAction::ExpireIncomplete),

@@ -30,6 +30,8 @@ fn monthly_from(anchor: OffsetDateTime, status: SubscriptionStatus) -> Subscript
         attempt_count: 0,
         next_retry_at: None,
         next_action_at: None,
+        billed: None,
+        pending_change: None,
         metadata: Metadata::default(),
         created_at: anchor,
         updated_at: anchor,

@@ -10,12 +10,25 @@ use crate::services::payment_context::transition;
 use crate::types::LedgerEntryId;
 
 /// The ledger source of an invoice's credit grant: one grant per invoice, ever; for a
-/// subscription period's invoice one per period, ever (`subscription:<sub>:<period start>`).
+/// subscription period's invoice one per period, ever (`subscription:<sub>:<period start>`);
+/// for a plan change's invoice one per change (`proration:<sub>:<invoice>`: an upgrade at a
+/// period's very start must not collide with that period's allowance).
 pub fn grant_source(invoice: &Invoice) -> String {
     match invoice.subscription_period() {
+        Some((sub, _))
+            if invoice.billing_reason == crate::entities::InvoiceReason::SubscriptionUpdate =>
+        {
+            proration_source(sub, invoice.id.as_str())
+        }
         Some((sub, start)) => period_grant_source(sub, start),
         None => format!("invoice:{}", invoice.id),
     }
+}
+
+/// The ledger source of a plan change's extra allowance: `proration:<sub>:<key>` (the
+/// change's invoice id, or its instant when nothing was invoiced).
+pub fn proration_source(subscription: &crate::types::SubscriptionId, key: &str) -> String {
+    format!("proration:{subscription}:{key}")
 }
 
 /// The ledger source of a subscription period's allowance.

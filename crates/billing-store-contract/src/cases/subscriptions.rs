@@ -3,8 +3,9 @@
 
 use billing_domain::RepoError;
 use billing_domain::entities::{
-    CollectionMethod, InvoiceReason, InvoiceStatus, Metadata, OutboxEvent, PaymentMethodKind,
-    Subscription, SubscriptionPeriod, SubscriptionStatus,
+    BilledSpan, CollectionMethod, InvoiceReason, InvoiceStatus, Metadata, OutboxEvent,
+    PaymentMethodKind, PendingChange, ScheduledChange, Subscription, SubscriptionPeriod,
+    SubscriptionStatus,
 };
 use billing_domain::ports::subscriptions::ALREADY_SUBSCRIBED;
 use billing_domain::ports::{
@@ -41,6 +42,11 @@ pub fn subscription(account: &AccountId, plan: &PlanId, when: OffsetDateTime) ->
         attempt_count: 0,
         next_retry_at: None,
         next_action_at: Some(end),
+        billed: Some(BilledSpan {
+            amount: 1900,
+            from: start,
+        }),
+        pending_change: None,
         metadata: Metadata::default(),
         created_at: when,
         updated_at: when,
@@ -135,10 +141,25 @@ pub async fn subscription_insert_get_list_and_versioned_updates(h: &Harness) {
     let mut next = v1.clone();
     next.cancel_at_period_end = true;
     next.created_at = at(99_999); // never rewritten
+    next.billed = Some(BilledSpan {
+        amount: 950,
+        from: at(15),
+    });
+    next.pending_change = Some(PendingChange::AtPeriodEnd(ScheduledChange {
+        plan_id: plan.clone(),
+        currency: usd(),
+        interval: BillingInterval::MONTHLY,
+        effective_at: v1.current_period_end,
+    }));
     let v2 = stored(apply(h, &SubscriptionChange::of(next.clone(), &v1)).await);
     assert_eq!(
         (v2.version, v2.cancel_at_period_end, v2.created_at),
         (2, true, at(10))
+    );
+    assert_eq!(
+        (&v2.billed, &v2.pending_change),
+        (&next.billed, &next.pending_change),
+        "the billed span and a pending change are stored as given"
     );
     assert_eq!(
         apply(h, &SubscriptionChange::of(next, &v1)).await,

@@ -4,8 +4,10 @@
 
 use serde_json::json;
 
+use crate::entities::plan_change::switched;
 use crate::entities::{
-    CollectionMethod, Invoice, InvoiceStatus, Payment, Subscription, SubscriptionStatus,
+    CollectionMethod, Invoice, InvoiceStatus, Payment, PendingChange, Subscription,
+    SubscriptionStatus,
 };
 use crate::error::BillingResult;
 use crate::ports::{SubscriptionChange, SubscriptionChangeOutcome};
@@ -13,8 +15,9 @@ use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps};
 
 use super::{events, scheduled};
 
-/// The subscription after its latest invoice was paid (`None`: nothing changes): active
-/// again with no retry pending, and charged automatically with the card the payment kept.
+/// The subscription after one of its invoices was paid (`None`: nothing changes): on the new
+/// plan when it was an upgrade's; active again with no retry pending when it was the latest;
+/// charged automatically with the card the payment kept.
 pub(super) fn after_paid(
     sub: &Subscription,
     invoice: &Invoice,
@@ -27,6 +30,18 @@ pub(super) fn after_paid(
     let mut next = sub.clone();
     let latest = sub.latest_invoice_id.as_ref() == Some(&invoice.id);
     let mut events = Vec::new();
+    // The invoice of an upgrade awaiting payment: the plan switches now.
+    let mut period = None;
+    let upgrade = sub
+        .pending_change
+        .as_ref()
+        .and_then(PendingChange::upgrade)
+        .filter(|u| u.invoice_id == invoice.id);
+    if let Some((switched, row)) = upgrade.and_then(|u| switched(sub, u, Some(&invoice.id))) {
+        next = switched;
+        period = row;
+        events.push("subscription.updated");
+    }
     if latest
         && sub.status.can_become(SubscriptionStatus::Active)
         && sub.status != SubscriptionStatus::Trialing
@@ -53,8 +68,12 @@ pub(super) fn after_paid(
     let mut change = SubscriptionChange::of(next.clone(), sub);
     change.events = events
         .into_iter()
-        .map(|k| events::event(k, &next, json!({ "invoice_id": invoice.id }), now))
+        .map(|k| {
+            let extra = json!({ "invoice_id": invoice.id, "previous_plan_id": sub.plan_id });
+            events::event(k, &next, extra, now)
+        })
         .collect();
+    change.period = period;
     Some(change)
 }
 

@@ -5,15 +5,16 @@
 use time::OffsetDateTime;
 
 use crate::entities::LotRollover;
+use crate::entities::proration::Proration;
 use crate::entities::{
     BillingProfile, CollectionMethod, Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason,
-    InvoiceStatus, LedgerKind, Metadata, Plan, Subscription, SubscriptionPeriod,
+    InvoiceStatus, LedgerKind, Metadata, PendingUpgrade, Plan, Subscription, SubscriptionPeriod,
 };
 use crate::error::{BillingError, BillingResult};
 use crate::ports::lot_rules::LotTerms;
 use crate::ports::{NewInvoice, Posting, PostingMode};
 use crate::services::payment_context::PaymentSettings;
-use crate::services::settlement::period_grant_source;
+use crate::services::settlement::{period_grant_source, proration_source};
 use crate::types::{InvoiceId, InvoiceLineId, LedgerEntryId};
 
 /// One period to bill.
@@ -54,7 +55,7 @@ pub(super) fn price_of(plan: &Plan, sub: &Subscription, last: Option<i64>) -> Bi
         })
 }
 
-fn date(t: OffsetDateTime) -> String {
+pub(super) fn date(t: OffsetDateTime) -> String {
     let d = t.date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
@@ -70,6 +71,78 @@ pub(super) fn allowance_terms(sub: &Subscription, plan: &Plan, p: PeriodToBill) 
         expires_at: Some(p.end),
         rollover,
     }
+}
+
+/// An allowance grant of `amount` to `sub`'s account, once per `source`.
+fn grant(
+    sub: &Subscription,
+    amount: i64,
+    source: String,
+    description: String,
+    lot: LotTerms,
+    now: OffsetDateTime,
+) -> Posting {
+    Posting {
+        entry_id: LedgerEntryId::generate(now),
+        account_id: sub.account_id.clone(),
+        kind: LedgerKind::SubscriptionGrant,
+        amount,
+        mode: PostingMode::Exact,
+        source_ref: source,
+        description,
+        metadata: serde_json::json!({ "subscription_id": sub.id, "period_index": sub.period_index }),
+        actor: "system".to_owned(),
+        at: now,
+        audit: None,
+        lot,
+    }
+}
+
+/// The grant of an upgrade that switched with nothing to pay (`sub` as switched): the extra
+/// allowance, expiring at the period end; on an interval change, the new period's allowance
+/// with the plan's rollover. Keyed `proration:<sub>:<instant>`, so a change at a period's
+/// very start does not collide with that period's allowance.
+pub(super) fn switch_grant(
+    sub: &Subscription,
+    plan: &Plan,
+    up: &PendingUpgrade,
+    now: OffsetDateTime,
+) -> BillingResult<Option<Posting>> {
+    let (amount, terms) = if up.restarts_period {
+        let p = PeriodToBill {
+            index: 0,
+            start: sub.current_period_start,
+            end: sub.current_period_end,
+            charge: true,
+            reason: InvoiceReason::SubscriptionUpdate,
+        };
+        (plan.credits_per_period, allowance_terms(sub, plan, p))
+    } else {
+        let terms = LotTerms {
+            expires_at: Some(sub.current_period_end),
+            rollover: None,
+        };
+        (up.extra_credits, terms)
+    };
+    if amount <= 0 {
+        return Ok(None);
+    }
+    let at = up
+        .proration_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| BillingError::Internal(format!("instant: {e}")))?;
+    Ok(Some(grant(
+        sub,
+        amount,
+        proration_source(&sub.id, &at),
+        format!(
+            "{} allowance from the plan change, to {}",
+            plan.name,
+            date(sub.current_period_end)
+        ),
+        terms,
+        now,
+    )))
 }
 
 /// Bills period `p` of `sub` on `plan` at `price`: a period row, and an invoice (pending
@@ -100,19 +173,15 @@ pub(super) fn bill(
         created_at: now,
     };
     if price == 0 {
-        let posting = (credits > 0 && p.charge).then(|| Posting {
-            entry_id: LedgerEntryId::generate(now),
-            account_id: sub.account_id.clone(),
-            kind: LedgerKind::SubscriptionGrant,
-            amount: credits,
-            mode: PostingMode::Exact,
-            source_ref: period_grant_source(&sub.id, p.start),
-            description: format!("{} allowance {}–{}", plan.name, date(p.start), date(p.end)),
-            metadata: serde_json::json!({ "subscription_id": sub.id, "period_index": p.index }),
-            actor: "system".to_owned(),
-            at: now,
-            audit: None,
-            lot: terms,
+        let posting = (credits > 0 && p.charge).then(|| {
+            grant(
+                sub,
+                credits,
+                period_grant_source(&sub.id, p.start),
+                format!("{} allowance {}–{}", plan.name, date(p.start), date(p.end)),
+                terms,
+                now,
+            )
         });
         return Ok(PeriodBill {
             period,
@@ -181,5 +250,96 @@ pub(super) fn bill(
             payment: None,
         }),
         posting: None,
+    })
+}
+
+/// The invoice of an upgrade that has something to pay (`subscription_update`): one line,
+/// the new plan's charge for the rest of the period (or its whole new period when the
+/// interval changed) less, as the line's discount, the unused part of what was billed. Its
+/// credits are the extra allowance (or the new period's allowance), granted when it is paid,
+/// expiring at the line's end. Due at once with a kept card, else by the upgrade's expiry.
+#[allow(clippy::too_many_arguments)] // the facts of one upgrade
+pub(super) fn update_invoice(
+    sub: &Subscription,
+    old: &Plan,
+    new: &Plan,
+    up: &PendingUpgrade,
+    p: &Proration,
+    profile: Option<BillingProfile>,
+    settings: &PaymentSettings,
+    now: OffsetDateTime,
+) -> BillingResult<NewInvoice> {
+    let out_of_range = || BillingError::Internal("period out of range".into());
+    let (start, end) = if up.restarts_period {
+        up.interval
+            .period(up.proration_at, 0)
+            .ok_or_else(out_of_range)?
+    } else {
+        (up.proration_at, sub.current_period_end)
+    };
+    let (credits, rollover) = if up.restarts_period {
+        let until = up
+            .interval
+            .period(up.proration_at, 1)
+            .ok_or_else(out_of_range)?
+            .1;
+        let rollover = new.rollover.cap().map(|max| LotRollover { max, until });
+        (new.credits_per_period, rollover)
+    } else {
+        (p.extra_credits, None)
+    };
+    let line = InvoiceLine {
+        id: InvoiceLineId::generate(now),
+        kind: InvoiceLineKind::Subscription,
+        description: format!(
+            "{} — {} to {}, less unused time on {}",
+            new.name,
+            date(start),
+            date(end),
+            old.name
+        ),
+        quantity: 1,
+        unit_amount: p.charge,
+        discount_amount: p.credit,
+        amount: p.net,
+        credit_package_id: None,
+        credits: (credits > 0).then_some(credits),
+        subscription_id: Some(sub.id.clone()),
+        period_start: Some(start),
+        period_end: Some(end),
+        rollover,
+    };
+    let (subtotal, discount, total, due) = Invoice::totals(std::slice::from_ref(&line), 0)
+        .ok_or_else(|| BillingError::Internal("update total overflow".into()))?;
+    let due_at = match sub.collection_method {
+        CollectionMethod::ChargeAutomatically if sub.gateway_payment_method.is_some() => now,
+        _ => up.expires_at,
+    };
+    let invoice = Invoice {
+        id: up.invoice_id.clone(),
+        account_id: sub.account_id.clone(),
+        number: None,
+        status: InvoiceStatus::Pending,
+        billing_reason: InvoiceReason::SubscriptionUpdate,
+        currency: sub.currency,
+        lines: vec![line],
+        subtotal,
+        discount,
+        total,
+        amount_paid: 0,
+        amount_due: due,
+        due_at: Some(due_at),
+        billing_snapshot: profile,
+        status_reason: None,
+        metadata: Metadata::default(),
+        created_at: now,
+        finalized_at: Some(now),
+        paid_at: None,
+        updated_at: now,
+    };
+    Ok(NewInvoice {
+        invoice,
+        number_prefix: settings.invoice_prefix.clone(),
+        payment: None,
     })
 }

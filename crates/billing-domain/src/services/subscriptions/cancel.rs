@@ -117,6 +117,7 @@ impl SubscriptionService {
             Some(i) => self.deps.repos.invoices.get(i).await?,
             None => None,
         };
+        let upgrade_invoice = self.pending_upgrade_invoice(&sub).await?;
         let canceled = self
             .change(&sub.id, |current| {
                 if current.status.is_terminal() {
@@ -147,6 +148,16 @@ impl SubscriptionService {
                         "subscription canceled",
                         now,
                     );
+                    // A pending change ends with it (an upgrade's invoice is voided).
+                    let upgrade = current.pending_change.as_ref().and_then(|c| c.upgrade());
+                    change.invoice_changes.extend(void_open(
+                        upgrade_invoice
+                            .clone()
+                            .filter(|i| upgrade.is_some_and(|u| u.invoice_id == i.id)),
+                        "subscription canceled",
+                        now,
+                    ));
+                    next.pending_change = None;
                     change.events = vec![events::event(
                         "subscription.canceled",
                         &next,

@@ -196,7 +196,7 @@ impl SubscriptionService {
     }
 
     /// A link for the payer to pay `invoice` on-session (after a decline retrying cannot fix).
-    async fn pay_link(
+    pub(super) async fn pay_link(
         &self,
         sub: &Subscription,
         invoice: Invoice,
@@ -316,7 +316,7 @@ impl SubscriptionService {
     }
 
     /// Leaves `payment`'s outcome to the janitor, which asks the gateway about it.
-    async fn mark_unknown(
+    pub(super) async fn mark_unknown(
         &self,
         payment: &crate::entities::Payment,
         actor: &str,

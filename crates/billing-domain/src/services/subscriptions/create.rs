@@ -99,7 +99,7 @@ impl SubscriptionService {
             .prices
             .candidates(requested, profile.preferred_currency)?;
         let (price, config) = self.first_offered(ctx, &id, method, &candidates).await?;
-        self.refuse_second(&id, &plan_id).await?;
+        self.refuse_second_except(&id, &plan_id, None).await?;
 
         let now = self.deps.clock.now();
         let trial_end = (trial_days > 0).then(|| now + time::Duration::days(trial_days));
@@ -135,6 +135,8 @@ impl SubscriptionService {
             attempt_count: 0,
             next_retry_at: None,
             next_action_at: None,
+            billed: None,
+            pending_change: None,
             metadata,
             created_at: now,
             updated_at: now,
@@ -272,18 +274,31 @@ impl SubscriptionService {
         Err(refusal.unwrap_or_else(|| invalid("currency", "the plan has no price")))
     }
 
-    /// 409 when the account already has a live subscription to the plan (the store's unique
-    /// index refuses it too, for two requests at once).
-    async fn refuse_second(&self, account: &AccountId, plan: &PlanId) -> BillingResult<()> {
+    /// 409 when the account already has a live subscription to the plan, or one moving to it
+    /// (a pending plan change), other than `except` (the store's unique index refuses a
+    /// second live one too, for two requests at once).
+    pub(super) async fn refuse_second_except(
+        &self,
+        account: &AccountId,
+        plan: &PlanId,
+        except: Option<&SubscriptionId>,
+    ) -> BillingResult<()> {
         let filter = SubscriptionFilter {
             account_id: Some(account.clone()),
-            plan_id: Some(plan.clone()),
             ..SubscriptionFilter::default()
         };
         let mut page = PageRequest::first(100);
         loop {
             let batch = self.deps.repos.subscriptions.list(&filter, &page).await?;
-            if batch.data.iter().any(Subscription::is_live) {
+            let taken = batch.data.iter().any(|s| {
+                s.is_live()
+                    && Some(&s.id) != except
+                    && (&s.plan_id == plan
+                        || s.pending_change
+                            .as_ref()
+                            .is_some_and(|c| c.plan_id() == plan))
+            });
+            if taken {
                 return Err(already_subscribed(plan));
             }
             match (batch.has_more, batch.data.last()) {
@@ -294,7 +309,7 @@ impl SubscriptionService {
     }
 }
 
-fn already_subscribed(plan: &PlanId) -> BillingError {
+pub(super) fn already_subscribed(plan: &PlanId) -> BillingError {
     BillingError::conflict_on(
         "plan_id",
         "already_subscribed",

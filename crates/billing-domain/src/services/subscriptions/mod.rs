@@ -6,12 +6,14 @@
 pub mod activation;
 mod billing;
 mod cancel;
+mod change;
 mod collection;
 mod create;
 mod events;
 pub mod payment_method;
 pub mod scheduler;
 pub mod test_clock;
+mod update_collection;
 
 use serde::Serialize;
 
@@ -24,6 +26,7 @@ use crate::services::purchases::PurchaseService;
 use crate::types::{AccountId, Page, PageRequest, PlanId, SubscriptionId};
 
 pub use cancel::CancelInput;
+pub use change::{ChangeOutcome, ChangePlanInput, PREVIEW_VALIDITY, PlanChange, ProrationView};
 pub use create::{CreateSubscriptionInput, SubscriptionCreated};
 pub use payment_method::PaymentMethodSetup;
 

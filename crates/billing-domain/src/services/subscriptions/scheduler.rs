@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::entities::subscription_schedule::{DueAction, due_action};
 use crate::entities::{
-    CollectionMethod, FinalAction, InvoiceReason, InvoiceStatus, Plan, Subscription,
-    SubscriptionStatus,
+    BilledSpan, CollectionMethod, FinalAction, InvoiceReason, InvoiceStatus, PendingChange, Plan,
+    Subscription, SubscriptionStatus,
 };
 use crate::error::{BillingError, BillingResult};
 use crate::ports::{InvoiceChange, SubscriptionChange, SubscriptionChangeOutcome};
@@ -217,6 +217,26 @@ impl SubscriptionService {
                     now,
                 ));
             }
+            DueAction::DropPendingUpgrade => {
+                let invoice = self.pending_upgrade_invoice(&sub).await?;
+                // Paid, but the switch was lost (a crash after the settlement): switch now.
+                if let Some(change) = invoice
+                    .as_ref()
+                    .and_then(|i| after_paid(&sub, i, None, now))
+                {
+                    self.deps.repos.subscriptions.apply(&change).await?;
+                    return Ok(());
+                }
+                next.pending_change = None;
+                change.invoice_changes =
+                    void_open(invoice, "the upgrade was not paid in time", now);
+                change.events.push(events::event(
+                    "subscription.pending_update_expired",
+                    &next,
+                    json!({ "invoice_id": sub.pending_change.as_ref().and_then(|c| c.upgrade()).map(|u| u.invoice_id.clone()) }),
+                    now,
+                ));
+            }
             DueAction::Final(FinalAction::Unpaid) => {
                 next.status = sub.status.transition(SubscriptionStatus::Unpaid)?;
                 next.next_retry_at = None;
@@ -227,6 +247,17 @@ impl SubscriptionService {
                     now,
                 ));
             }
+        }
+        // An ending subscription drops its pending change (and voids an upgrade's invoice).
+        if sub.pending_change.is_some()
+            && (next.status.is_terminal() || next.status == SubscriptionStatus::Unpaid)
+        {
+            next.pending_change = None;
+            change.invoice_changes.extend(void_open(
+                self.pending_upgrade_invoice(&sub).await?,
+                "subscription ended",
+                now,
+            ));
         }
         change.subscription = scheduled(next);
         self.deps.repos.subscriptions.apply(&change).await?;
@@ -243,6 +274,35 @@ impl SubscriptionService {
         status: SubscriptionStatus,
     ) -> BillingResult<()> {
         let now = self.deps.clock.now();
+        // A change scheduled for this boundary: the period is billed on the new plan (a new
+        // anchor when the interval changes).
+        let previous = sub.plan_id.clone();
+        let (mut sub, mut p) = (sub, p);
+        let new_plan;
+        let mut plan = plan;
+        if let Some(PendingChange::AtPeriodEnd(c)) = sub.pending_change.clone()
+            && c.effective_at <= p.start
+        {
+            new_plan = self.plan(&c.plan_id).await?;
+            plan = &new_plan;
+            sub.plan_id = c.plan_id.clone();
+            sub.currency = c.currency;
+            sub.pending_change = None;
+            if c.interval != sub.interval {
+                sub.interval = c.interval;
+                sub.anchor = p.start;
+                let (start, end) = c
+                    .interval
+                    .period(p.start, 0)
+                    .ok_or_else(|| BillingError::Internal("period out of range".into()))?;
+                p = PeriodToBill {
+                    index: 0,
+                    start,
+                    end,
+                    ..p
+                };
+            }
+        }
         let last = self
             .deps
             .repos
@@ -266,6 +326,10 @@ impl SubscriptionService {
         next.attempt_count = 0;
         next.next_retry_at = None;
         next.updated_at = now;
+        next.billed = p.charge.then_some(BilledSpan {
+            amount: price,
+            from: p.start,
+        });
         let charged = b
             .invoice
             .as_ref()
@@ -294,6 +358,13 @@ impl SubscriptionService {
             }),
             now,
         ));
+        if previous != next.plan_id {
+            let mut read = sub.clone();
+            read.plan_id = previous;
+            change
+                .events
+                .push(super::change::updated_event(&next, &read, None, now));
+        }
         change.period = Some(b.period);
         change.invoice = b.invoice;
         change.posting = b.posting;
