@@ -6,6 +6,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod plan_change_support;
 mod shop;
 mod subscription_support;
 mod support;
@@ -32,6 +33,7 @@ mod openapi;
 mod operations;
 mod payment_errors;
 mod payment_methods;
+mod plan_changes;
 mod plans;
 mod processes;
 mod purchases;

@@ -34,6 +34,10 @@ pub struct BilledLine {
 /// The new plan's side of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewTerms {
+    /// The current period's start: the charge and the extra allowance are shares of the whole
+    /// period `[period_start, line.to)`, while the credit is a share of the billed span (which
+    /// starts later after an earlier upgrade).
+    pub period_start: OffsetDateTime,
     /// The new plan's price per period in the subscription's currency.
     pub price: i64,
     /// Whether the change starts a new period at `t` (interval change): the whole price is
@@ -96,8 +100,9 @@ pub fn prorate(
     if line.amount < 0 || new.price < 0 || line.credited < 0 {
         return Err(ValidationError::new("price", "prices are never negative"));
     }
-    let (whole, left) = (line.to - line.from, line.to - at);
-    let credit = prorated(line.amount, left, whole)
+    let (span, left) = (line.to - line.from, line.to - at);
+    let whole = line.to - new.period_start.min(line.from);
+    let credit = prorated(line.amount, left, span)
         .min(line.amount.saturating_sub(line.credited))
         .max(0);
     let charge = if new.restarts_period {
@@ -142,6 +147,7 @@ mod tests {
 
     fn to_twenty() -> NewTerms {
         NewTerms {
+            period_start: t0(),
             price: 2000,
             restarts_period: false,
             old_credits: 1000,
@@ -194,6 +200,23 @@ mod tests {
         };
         let p = prorate(line, to_twenty(), t0()).unwrap();
         assert_eq!(p.credit, 100);
+    }
+
+    #[test]
+    fn after_an_earlier_upgrade_the_credit_is_a_share_of_the_billed_span_and_the_charge_of_the_period()
+     {
+        // Billed 1000 for the second half; at three quarters: credit half of it, charge a
+        // quarter of the new price.
+        let line = BilledLine {
+            from: t0() + Duration::days(15),
+            ..month()
+        };
+        let new = NewTerms {
+            price: 4000,
+            ..to_twenty()
+        };
+        let p = prorate(line, new, t0() + Duration::hours(540)).unwrap();
+        assert_eq!((p.credit, p.charge, p.net), (500, 1000, 500));
     }
 
     #[test]

@@ -319,6 +319,7 @@ impl SubscriptionService {
                     credited: 0,
                 };
                 let terms = NewTerms {
+                    period_start: sub.current_period_start,
                     price,
                     restarts_period,
                     old_credits: old.credits_per_period,

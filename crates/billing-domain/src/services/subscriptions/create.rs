@@ -173,6 +173,10 @@ impl SubscriptionService {
             } else {
                 sub.status = SubscriptionStatus::Active;
             }
+            sub.billed = Some(crate::entities::BilledSpan {
+                amount: price.amount,
+                from: start,
+            });
             change.period = Some(b.period);
             change.invoice = b.invoice;
             change.posting = b.posting;
