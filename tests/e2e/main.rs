@@ -34,6 +34,7 @@ mod operations;
 mod payment_errors;
 mod payment_methods;
 mod plan_changes;
+mod plan_changes_card;
 mod plan_changes_scheduled;
 mod plans;
 mod processes;
