@@ -201,6 +201,7 @@ macro_rules! contract_suite {
                 invoice_insert_get_with_lines,
                 invoice_list_filters_and_pages,
                 invoice_ids_and_numbers_are_unique,
+                invoice_documents_are_kept_once_per_key,
             }
             payments {
                 payment_insert_get_list_filters,

@@ -259,6 +259,18 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::UtcTimestamp;
 
+    invoice_documents (invoice_id, key) {
+        invoice_id -> Text,
+        key -> Text,
+        pdf -> Binary,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
     proof_files (id) {
         id -> Text,
         payment_id -> Text,
@@ -353,6 +365,7 @@ diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(refunds -> payments (payment_id));
 diesel::joinable!(proof_files -> payments (payment_id));
+diesel::joinable!(invoice_documents -> invoices (invoice_id));
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -486,6 +499,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoice_lines,
     payments,
     proof_files,
+    invoice_documents,
     refunds,
     audit_log,
     outbox_events,

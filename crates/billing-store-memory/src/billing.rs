@@ -4,6 +4,7 @@ use billing_domain::entities::{Invoice, Payment, ProofFile, Refund};
 use billing_domain::error::RepoError;
 use billing_domain::ports::{InvoiceFilter, InvoiceRepository, PaymentFilter, PaymentRepository};
 use billing_domain::types::{FileId, InvoiceId, Page, PageRequest, PaymentId};
+use time::OffsetDateTime;
 
 use super::Shared;
 use super::state::{Order, account_exists, exists, paginate};
@@ -63,6 +64,29 @@ impl InvoiceRepository for MemoryInvoices {
             Order::NewestFirst,
             page,
         ))
+    }
+
+    async fn document(&self, id: &InvoiceId, key: &str) -> Result<Option<Vec<u8>>, RepoError> {
+        let s = self.0.lock();
+        Ok(s.documents.get(&(id.clone(), key.to_owned())).cloned())
+    }
+
+    async fn save_document(
+        &self,
+        id: &InvoiceId,
+        key: &str,
+        pdf: &[u8],
+        _at: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        self.0.with(|s| {
+            if !s.invoices.contains_key(id) {
+                return Err(RepoError::NotFound);
+            }
+            s.documents
+                .entry((id.clone(), key.to_owned()))
+                .or_insert_with(|| pdf.to_vec());
+            Ok(())
+        })
     }
 }
 

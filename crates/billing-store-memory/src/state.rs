@@ -53,6 +53,8 @@ pub(crate) struct State {
     /// Janitor backoff by payment or refund id: (attempts, next attempt at).
     pub retries: BTreeMap<String, (u32, time::OffsetDateTime)>,
     pub proofs: BTreeMap<FileId, ProofFile>,
+    /// Kept invoice renderings by invoice and key.
+    pub documents: BTreeMap<(InvoiceId, String), Vec<u8>>,
     pub audit: BTreeMap<AuditEntryId, AuditEntry>,
     pub outbox: BTreeMap<EventId, OutboxEvent>,
     /// Gapless invoice number counters: last number used per `(prefix, year)`.

@@ -7,6 +7,7 @@ pub mod credit_lot;
 pub mod credit_package;
 pub mod idempotency;
 pub mod invoice;
+pub mod invoice_document;
 pub mod ledger;
 pub mod metadata;
 pub mod outbox;
@@ -29,6 +30,7 @@ pub use credit_lot::{
 pub use credit_package::CreditPackage;
 pub use idempotency::{IdempotencyBegin, IdempotencyRecord};
 pub use invoice::{Invoice, InvoiceLine, InvoiceLineKind, InvoiceReason, InvoiceStatus};
+pub use invoice_document::{InvoiceDocument, Seller};
 pub use ledger::{CreditBalance, LedgerEntry, LedgerKind, Reservation, ReservationStatus};
 pub use metadata::Metadata;
 pub use outbox::OutboxEvent;

@@ -35,6 +35,19 @@ pub trait InvoiceRepository: Send + Sync {
         filter: &InvoiceFilter,
         page: &PageRequest,
     ) -> Result<Page<Invoice>, RepoError>;
+    /// The stored rendering of an invoice under `key` (the template version and the
+    /// invoice's state), if one was kept.
+    async fn document(&self, id: &InvoiceId, key: &str) -> Result<Option<Vec<u8>>, RepoError>;
+    /// Keeps a rendering under `key`. A rendering already kept under that key stays as it
+    /// is (two processes rendering at once keep the first), so what was served once is
+    /// served again byte for byte.
+    async fn save_document(
+        &self,
+        id: &InvoiceId,
+        key: &str,
+        pdf: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), RepoError>;
 }
 
 /// Filters of payment listings.

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod gateway;
 pub mod hold_rules;
 pub mod idempotency;
+pub mod invoice_renderer;
 pub mod job_leases;
 pub mod ledger;
 pub mod lot_rules;
@@ -33,6 +34,7 @@ pub use catalog::{CreditPackageRepository, PaymentMethodConfigRepository};
 pub use clock::{Clock, FixedClock, SystemClock, TestClock};
 pub use gateway::{GatewayError, PaymentGateway};
 pub use idempotency::IdempotencyRepository;
+pub use invoice_renderer::{InvoiceRenderer, RenderError};
 pub use job_leases::JobLeaseRepository;
 pub use ledger::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,

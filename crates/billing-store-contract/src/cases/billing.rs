@@ -162,3 +162,42 @@ pub async fn invoice_ids_and_numbers_are_unique(h: &Harness) {
     assert_conflict(invoices.insert(&dup).await, "same number");
     assert_eq!(invoices.get(&dup.id).await.unwrap(), None);
 }
+
+pub async fn invoice_documents_are_kept_once_per_key(h: &Harness) {
+    let invoices = &h.repos.invoices;
+    let a = h.account().await;
+    let inv = invoice(&a, at(1), InvoiceStatus::Pending, Some("INV-7"));
+    invoices.insert(&inv).await.unwrap();
+    assert_eq!(
+        invoices.document(&inv.id, "v1:pending:0").await.unwrap(),
+        None
+    );
+    invoices
+        .save_document(&inv.id, "v1:pending:0", b"%PDF first", at(2))
+        .await
+        .unwrap();
+    // A second rendering under the same key (another process) leaves the first.
+    invoices
+        .save_document(&inv.id, "v1:pending:0", b"%PDF second", at(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        invoices.document(&inv.id, "v1:pending:0").await.unwrap(),
+        Some(b"%PDF first".to_vec())
+    );
+    assert_eq!(
+        invoices.document(&inv.id, "v1:paid:1000").await.unwrap(),
+        None
+    );
+    let missing = InvoiceId::generate(at(9));
+    assert!(matches!(
+        invoices
+            .save_document(&missing, "v1:pending:0", b"%PDF", at(4))
+            .await,
+        Err(RepoError::NotFound)
+    ));
+    assert_eq!(
+        invoices.document(&missing, "v1:pending:0").await.unwrap(),
+        None
+    );
+}

@@ -7,17 +7,18 @@ use billing_domain::entities::{Invoice, Payment, ProofFile, Refund};
 use billing_domain::ports::{InvoiceFilter, InvoiceRepository, PaymentFilter, PaymentRepository};
 use billing_domain::types::{FileId, InvoiceId, Page, PageRequest, PaymentId};
 use diesel::prelude::*;
+use time::OffsetDateTime;
 
 use crate::convert::ts;
 use crate::convert_billing::{
     invoice, invoice_row, line_rows, payment, payment_row, proof, proof_row, refund, refund_row,
 };
 use crate::dialect::write_transaction;
-use crate::error::DbResult;
+use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
 use crate::repo::{Db, convert_all, overfetch};
 use crate::rows::{InvoiceLineRow, InvoiceRow, PaymentRow, ProofRow, RefundRow};
-use crate::schema::{invoice_lines, invoices, payments, proof_files, refunds};
+use crate::schema::{invoice_documents, invoice_lines, invoices, payments, proof_files, refunds};
 
 /// Invoices with their lines.
 #[derive(Clone)]
@@ -116,6 +117,67 @@ impl InvoiceRepository for InvoiceRepo {
             })
             .await
     }
+
+    async fn document(&self, id: &InvoiceId, key: &str) -> Result<Option<Vec<u8>>, RepoError> {
+        let (id, key) = (id.to_string(), key.to_owned());
+        self.0
+            .run(move |conn| {
+                let pdf = invoice_documents::table
+                    .find((&id, &key))
+                    .select(invoice_documents::pdf)
+                    .first::<Vec<u8>>(conn)
+                    .optional()?;
+                Ok(pdf)
+            })
+            .await
+    }
+
+    async fn save_document(
+        &self,
+        id: &InvoiceId,
+        key: &str,
+        pdf: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        let (id, key, pdf) = (id.to_string(), key.to_owned(), pdf.to_vec());
+        self.0
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let exists: Option<String> = invoices::table
+                        .find(&id)
+                        .select(invoices::id)
+                        .first(conn)
+                        .optional()?;
+                    if exists.is_none() {
+                        return Err(Fail(RepoError::NotFound));
+                    }
+                    keep_document(conn, &id, &key, &pdf, at)
+                })
+            })
+            .await
+    }
+}
+
+/// Inserts a rendering unless one is kept under the same key (the first one stays).
+fn keep_document(
+    conn: &mut AnyConnection,
+    id: &str,
+    key: &str,
+    pdf: &[u8],
+    at: OffsetDateTime,
+) -> DbResult<()> {
+    use invoice_documents::dsl as d;
+    let statement = diesel::insert_into(d::invoice_documents).values((
+        d::invoice_id.eq(id),
+        d::key.eq(key),
+        d::pdf.eq(pdf),
+        d::created_at.eq(ts(at)),
+    ));
+    match conn {
+        AnyConnection::Postgres(c) => statement.on_conflict_do_nothing().execute(c)?,
+        AnyConnection::Sqlite(c) => statement.on_conflict_do_nothing().execute(c)?,
+    };
+    Ok(())
 }
 
 #[async_trait::async_trait]
