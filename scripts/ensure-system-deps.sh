@@ -5,6 +5,8 @@
 #   adapter's optional native-tls backend.
 # - python3 with venv (the Stripe webhook tests sign with the official Python library) and
 #   npm (the PayPal tests run the Prism mock server).
+# - poppler-utils: the invoice PDF tests read the text back with pdftotext and pdfinfo and
+#   turn pages into PNG with pdftoppm.
 set -euo pipefail
 missing=()
 pkg-config --exists libpq 2>/dev/null || [ -e /usr/lib/x86_64-linux-gnu/libpq.so ] || missing+=(libpq-dev)
@@ -13,6 +15,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
