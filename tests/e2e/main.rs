@@ -26,6 +26,7 @@ mod gateway_paypal;
 mod gateway_stripe;
 mod gateways;
 mod idempotency;
+mod invoice_pdfs;
 mod invoices;
 mod local_currencies;
 mod manual_payments;

@@ -101,6 +101,8 @@ pub struct AppState {
     pub services: Services,
     /// The payment use cases.
     pub payments: PaymentServices,
+    /// Invoice PDFs.
+    pub documents: billing_domain::services::InvoiceDocumentService,
     /// Payment settings (proof size limit, …).
     pub settings: PaymentSettings,
     /// The store (for readiness).
@@ -145,11 +147,17 @@ impl AppState {
             config.payments.clone(),
         )
         .with_webhook_events(store.webhook_events());
+        let documents = billing_domain::services::InvoiceDocumentService::new(
+            payments.events.deps().clone(),
+            Arc::new(billing_pdf::TypstRenderer::new(config.seller_logo.clone())),
+            config.seller.clone(),
+        );
         let doc = openapi();
         let served = crate::openapi_rules::with_conventions(&doc);
         Self {
             services,
             payments,
+            documents,
             settings: config.payments.clone(),
             store,
             metrics: Arc::new(Metrics::new()),

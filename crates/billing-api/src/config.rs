@@ -24,6 +24,7 @@
 //! | —                             | `BILLING_PAYPAL_*` (see [`GATEWAY_ENV`], docs/paypal.md) | PayPal off |
 //! | —                             | `BILLING_PAYPAL_RETURN_PAGE`     | none: the return answers JSON |
 //! | —                             | `BILLING_TEST_MODE`              | `false`; `true` mounts the test clock (`POST /v1/test/clock`) |
+//! | `[seller]`                    | `BILLING_SELLER_*` (see [`crate::config_seller`]) | the seller printed on invoices |
 
 use std::path::Path;
 use std::time::Duration;
@@ -95,6 +96,7 @@ struct FileConfig {
     subscription_due_days: Option<i64>,
     max_proof_bytes: Option<usize>,
     auth_failure_limit: Option<u32>,
+    seller: Option<crate::config_seller::SellerFile>,
 }
 
 /// The server's configuration.
@@ -136,6 +138,10 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// How long an unfinished request holds its Idempotency-Key (a retry then runs it).
     pub idempotency_lease: Duration,
+    /// The seller printed on invoices (`[seller]`, `BILLING_SELLER_*`).
+    pub seller: billing_domain::entities::Seller,
+    /// The seller's logo, read from `BILLING_SELLER_LOGO` at startup, printed on invoices.
+    pub seller_logo: Option<billing_pdf::Logo>,
 }
 
 /// The default database when nothing is configured.
@@ -162,6 +168,8 @@ impl Default for Config {
             auth_failure_limit: 20,
             shutdown_drain: crate::lifecycle::DEFAULT_DRAIN,
             idempotency_lease: Duration::from_secs(120),
+            seller: billing_domain::entities::Seller::default(),
+            seller_logo: None,
         }
     }
 }
@@ -210,6 +218,11 @@ impl Config {
             None => FileConfig::default(),
         };
         let mut c = Self::default();
+        let logo_path;
+        (c.seller, logo_path) = crate::config_seller::seller_config(f.seller.clone(), &env)?;
+        c.seller_logo = logo_path
+            .map(|p| crate::config_seller::read_logo(&p))
+            .transpose()?;
         if let Some(v) = f.database_url {
             c.database_url = v;
         }

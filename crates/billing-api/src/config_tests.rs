@@ -121,3 +121,46 @@ fn unconfigured_gateways_are_off_and_say_why() {
     );
     assert!(registry.get(PaymentMethodKind::Stripe).is_ok());
 }
+
+#[test]
+fn the_seller_comes_from_the_file_table_and_env_wins() {
+    let file = "[seller]\nlegal_name = \"Nimbus Ltd\"\naddress = [\"1 Main St\", \"Dublin\"]\ntax_id = \"IE1\"\n";
+    let c = Config::from_sources(Some(file), "f.toml", |_| None).expect("config");
+    assert_eq!(c.seller.legal_name, "Nimbus Ltd");
+    assert_eq!(c.seller.address, ["1 Main St", "Dublin"]);
+    assert_eq!(c.seller.tax_id.as_deref(), Some("IE1"));
+    assert_eq!(c.seller_logo, None);
+    let env = |k: &str| match k {
+        "BILLING_SELLER_NAME" => Some("Nimbus Cloud Software Ltd".to_owned()),
+        "BILLING_SELLER_ADDRESS" => Some("1 Grand Canal Sq; Dublin D02 ;Ireland".to_owned()),
+        "BILLING_SELLER_EMAIL" => Some("billing@nimbus.example".to_owned()),
+        _ => None,
+    };
+    let c = Config::from_sources(Some(file), "f.toml", env).expect("config");
+    assert_eq!(c.seller.legal_name, "Nimbus Cloud Software Ltd");
+    assert_eq!(
+        c.seller.address,
+        ["1 Grand Canal Sq", "Dublin D02", "Ireland"]
+    );
+    assert_eq!(c.seller.email.as_deref(), Some("billing@nimbus.example"));
+}
+
+#[test]
+fn a_bad_seller_email_or_logo_stops_the_start() {
+    let bad = |k: &'static str, v: &'static str| {
+        Config::from_sources(None, "", move |n| (n == k).then(|| v.to_owned()))
+            .expect_err(k)
+            .to_string()
+    };
+    assert!(bad("BILLING_SELLER_EMAIL", "not-mail").contains("seller.email"));
+    assert!(bad("BILLING_SELLER_LOGO", "/nonexistent/logo.png").contains("/nonexistent/logo.png"));
+    let dir = tempfile::tempdir().unwrap();
+    let gif = dir.path().join("logo.gif");
+    std::fs::write(&gif, b"GIF89a").unwrap();
+    let gif = gif.display().to_string();
+    let e = Config::from_sources(None, "", |n| {
+        (n == "BILLING_SELLER_LOGO").then(|| gif.clone())
+    })
+    .expect_err("gif");
+    assert!(e.to_string().contains(".png, .jpg or .svg"), "{e}");
+}

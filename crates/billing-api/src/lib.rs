@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 mod config_gateways;
 mod config_payments;
+mod config_seller;
 pub mod docs_page;
 pub mod error;
 pub mod extract;

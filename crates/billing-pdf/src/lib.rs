@@ -21,7 +21,7 @@ use world::{Assets, InvoiceWorld};
 const TEMPLATE_SOURCE: &str = include_str!("../templates/invoice.typ");
 
 /// A seller's logo printed at the top of every invoice.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logo {
     /// `png`, `jpg` or `svg`.
     pub format: String,

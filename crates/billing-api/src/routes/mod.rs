@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalog;
 pub mod credits;
 pub mod gateways;
+pub mod invoice_pdfs;
 pub mod invoices;
 pub mod manual_payments;
 pub mod operations;
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     credits::configure(cfg);
     reservations::configure(cfg);
     invoices::configure(cfg);
+    invoice_pdfs::configure(cfg);
     purchases::configure(cfg);
     payments::configure(cfg);
     manual_payments::configure(cfg);
