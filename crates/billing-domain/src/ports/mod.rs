@@ -18,6 +18,7 @@ pub mod invoice_renderer;
 pub mod job_leases;
 pub mod ledger;
 pub mod lot_rules;
+pub mod mailer;
 pub mod outbox;
 pub mod payment_flow;
 pub mod plans;
@@ -40,6 +41,7 @@ pub use ledger::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,
     PostingOutcome, ReservationOutcome, SettleReservation,
 };
+pub use mailer::{MailAttachment, MailError, MailMessage, Mailer};
 pub use outbox::OutboxRepository;
 pub use payment_flow::{
     InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, PaymentGuard,
