@@ -154,9 +154,9 @@ fn a_bad_seller_email_or_logo_stops_the_start() {
     };
     assert!(bad("BILLING_SELLER_EMAIL", "not-mail").contains("seller.email"));
     assert!(bad("BILLING_SELLER_LOGO", "/nonexistent/logo.png").contains("/nonexistent/logo.png"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let gif = dir.path().join("logo.gif");
-    std::fs::write(&gif, b"GIF89a").unwrap();
+    std::fs::write(&gif, b"GIF89a").expect("write");
     let gif = gif.display().to_string();
     let e = Config::from_sources(None, "", |n| {
         (n == "BILLING_SELLER_LOGO").then(|| gif.clone())

@@ -2,6 +2,8 @@
 //! `target/mail-venv` by `scripts/mail/setup.sh`), which stores what it accepts and can be
 //! told to answer 451 or 550.
 
+#![allow(clippy::unwrap_used, missing_docs)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 

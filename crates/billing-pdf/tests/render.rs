@@ -2,6 +2,8 @@
 //! person's PDF reader would; pages are turned into PNG under `target/pdf-artifacts/` to be
 //! looked at.
 
+#![allow(clippy::unwrap_used, missing_docs)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 use time::macros::datetime;
 
 use super::*;
