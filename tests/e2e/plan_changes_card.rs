@@ -10,14 +10,8 @@ use crate::subscription_support::*;
 use crate::subscriptions_stripe::subscribed;
 use crate::support::Backend;
 
-macro_rules! card_backends {
-    ($($name:ident),* $(,)?) => {
-        mod card_sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Sqlite).await; })* }
-        mod card_postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Postgres).await; })* }
-    };
-}
-
-card_backends!(
+crate::backend_fns!(
+    card_sqlite, card_postgres;
     a_paid_upgrade_charge_switches_in_the_same_answer,
     a_declined_upgrade_charge_leaves_the_plan_unchanged,
 );

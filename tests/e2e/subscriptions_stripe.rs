@@ -8,14 +8,8 @@ use crate::shop::{entries, shop};
 use crate::subscription_support::*;
 use crate::support::{Backend, TestApp};
 
-macro_rules! stripe_backends {
-    ($($name:ident),* $(,)?) => {
-        mod stripe_sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Sqlite).await; })* }
-        mod stripe_postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Postgres).await; })* }
-    };
-}
-
-stripe_backends!(
+crate::backend_fns!(
+    stripe_sqlite, stripe_postgres;
     a_year_of_monthly_renewals_charged_off_session,
     a_declined_renewal_is_retried_and_recovers_on_attempt_three,
     exhausted_retries_cancel_and_write_the_invoice_off,

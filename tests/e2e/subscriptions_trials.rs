@@ -12,14 +12,8 @@ use crate::shop::shop;
 use crate::subscription_support::*;
 use crate::support::{Backend, TestApp};
 
-macro_rules! trial_backends {
-    ($($name:ident),* $(,)?) => {
-        mod trials_sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Sqlite).await; })* }
-        mod trials_postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Postgres).await; })* }
-    };
-}
-
-trial_backends!(
+crate::backend_fns!(
+    trials_sqlite, trials_postgres;
     a_card_given_by_setup_is_charged_when_the_trial_ends,
     a_trial_ending_without_a_card_pauses_and_a_card_resumes_it,
     a_new_card_for_a_past_due_subscription_is_tried_at_once,

@@ -368,3 +368,14 @@ macro_rules! backends {
         }
     };
 }
+
+/// Generates `<sqlite_mod>::<name>` and `<postgres_mod>::<name>` tests calling
+/// `async fn <name>(backend: Backend)`, for tests that start their own server (with a
+/// gateway stub, say).
+#[macro_export]
+macro_rules! backend_fns {
+    ($sqlite:ident, $postgres:ident; $($name:ident),* $(,)?) => {
+        mod $sqlite { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::support::Backend::Sqlite).await; })* }
+        mod $postgres { $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::support::Backend::Postgres).await; })* }
+    };
+}

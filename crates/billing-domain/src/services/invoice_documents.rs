@@ -9,10 +9,9 @@ use crate::entities::audit::RequestContext;
 use crate::entities::invoice_document::Party;
 use crate::entities::{Invoice, InvoiceDocument, InvoiceStatus, NextAction, PaymentStatus, Seller};
 use crate::error::{BillingError, BillingResult};
-use crate::ports::{InvoiceRenderer, PaymentFilter};
+use crate::ports::InvoiceRenderer;
 use crate::services::invoices::InvoiceService;
 use crate::services::payment_context::PaymentDeps;
-use crate::types::PageRequest;
 
 /// A rendered invoice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,21 +111,12 @@ impl InvoiceDocumentService {
         ) {
             return Ok(None);
         }
-        let filter = PaymentFilter {
-            account_id: Some(invoice.account_id.clone()),
-            status: Some(PaymentStatus::AwaitingTransfer),
-            ..PaymentFilter::default()
-        };
-        let page = self
+        Ok(self
             .deps
-            .repos
-            .payments
-            .list(&filter, &PageRequest::first(100))
-            .await?;
-        Ok(page
-            .data
+            .payments_of(invoice)
+            .await?
             .into_iter()
-            .find(|p| p.invoice_id == invoice.id)
+            .find(|p| p.status == PaymentStatus::AwaitingTransfer)
             .and_then(|p| p.next_action))
     }
 }

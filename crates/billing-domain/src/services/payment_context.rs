@@ -106,6 +106,29 @@ impl PaymentDeps {
         Ok((account, profile))
     }
 
+    /// The payments of `invoice`: the account's payments since it was created (the newest
+    /// 100), filtered to it.
+    pub async fn payments_of(
+        &self,
+        invoice: &crate::entities::Invoice,
+    ) -> BillingResult<Vec<Payment>> {
+        let filter = crate::ports::PaymentFilter {
+            account_id: Some(invoice.account_id.clone()),
+            from: Some(invoice.created_at),
+            ..crate::ports::PaymentFilter::default()
+        };
+        let page = self
+            .repos
+            .payments
+            .list(&filter, &crate::types::PageRequest::first(100))
+            .await?;
+        Ok(page
+            .data
+            .into_iter()
+            .filter(|p| p.invoice_id == invoice.id)
+            .collect())
+    }
+
     /// Reads a payment or 404.
     pub async fn payment(&self, id: &PaymentId) -> BillingResult<Payment> {
         self.repos

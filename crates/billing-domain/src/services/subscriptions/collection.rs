@@ -14,10 +14,9 @@ use crate::entities::{
 };
 use crate::error::{BillingError, BillingResult};
 use crate::ports::gateway::{GatewayOutcome, OffSessionCharge};
-use crate::ports::{GatewayError, PaymentChange, PaymentFilter, SubscriptionChange};
+use crate::ports::{GatewayError, PaymentChange, SubscriptionChange};
 use crate::services::gateway_outcomes::is_open;
 use crate::services::payment_context::transition;
-use crate::types::PageRequest;
 
 use super::{SubscriptionService, events, scheduled};
 
@@ -361,22 +360,7 @@ impl SubscriptionService {
         &self,
         invoice: &Invoice,
     ) -> BillingResult<Vec<crate::entities::Payment>> {
-        let filter = PaymentFilter {
-            account_id: Some(invoice.account_id.clone()),
-            from: Some(invoice.created_at),
-            ..PaymentFilter::default()
-        };
-        let page = self
-            .deps
-            .repos
-            .payments
-            .list(&filter, &PageRequest::first(100))
-            .await?;
-        Ok(page
-            .data
-            .into_iter()
-            .filter(|p| p.invoice_id == invoice.id)
-            .collect())
+        self.deps.payments_of(invoice).await
     }
 
     pub(super) async fn account(
