@@ -251,6 +251,17 @@ fn paid_void_and_draft_are_marked_and_long_text_wraps() {
         text.contains("DRAFT") && text.contains("Invoice Draft"),
         "{text}"
     );
+    let mut void = sample();
+    void.mark = Some("VOID".into());
+    void.transfer = None;
+    void.status_reason = Some("Issued twice; replaced by INV-2026-000043".into());
+    let path = keep("invoice-void", &r.render_now(&void).unwrap());
+    let text = text_of(&path);
+    assert!(text.contains("VOID"), "{text}");
+    assert!(
+        text.contains("Note: Issued twice; replaced by INV-2026-000043"),
+        "{text}"
+    );
 }
 
 #[test]

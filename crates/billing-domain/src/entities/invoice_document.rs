@@ -136,7 +136,10 @@ impl InvoiceDocument {
         }
         totals.push(row("Total", money(invoice.total), true));
         totals.push(row("Amount paid", money(invoice.amount_paid), false));
-        totals.push(row("Amount due", money(invoice.amount_due), true));
+        if invoice.status != InvoiceStatus::Void {
+            // A voided invoice is owed by nobody: no amount due is printed.
+            totals.push(row("Amount due", money(invoice.amount_due), true));
+        }
         let open = matches!(
             invoice.status,
             InvoiceStatus::Pending | InvoiceStatus::Uncollectible

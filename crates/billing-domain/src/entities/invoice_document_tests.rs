@@ -204,4 +204,9 @@ fn paid_and_draft_invoices_are_marked_and_a_paid_one_has_no_transfer_block() {
     assert!(draft.buyer.is_none(), "a draft has no snapshot yet");
     let void = InvoiceDocument::new(&invoice(InvoiceStatus::Void), &Seller::default(), None);
     assert_eq!(void.mark.as_deref(), Some("VOID"));
+    assert!(
+        void.totals.iter().all(|t| t.label != "Amount due"),
+        "nothing is due on a voided invoice"
+    );
+    assert!(paid.totals.iter().any(|t| t.label == "Amount due"));
 }
