@@ -18,18 +18,16 @@ crate::backend_fns!(
 
 /// The off-session charges Stripe received, as `(idempotency key, amount)`.
 async fn charges_sent(stripe: &wiremock::MockServer) -> Vec<(String, String)> {
-    stripe
-        .received_requests()
+    charges_received(stripe)
         .await
-        .unwrap()
         .into_iter()
-        .filter(|r| r.url.path() == "/v1/payment_intents" && r.method.as_str() == "POST")
-        .map(|r| {
-            let key = r.headers.get("idempotency-key").unwrap();
-            let form: Vec<(String, String)> =
-                url::form_urlencoded::parse(&r.body).into_owned().collect();
-            let amount = form.into_iter().find(|(k, _)| k == "amount").unwrap().1;
-            (key.to_str().unwrap().to_owned(), amount)
+        .map(|(key, form)| {
+            let amount = url::form_urlencoded::parse(form.as_bytes())
+                .find(|(k, _)| k == "amount")
+                .unwrap()
+                .1
+                .into_owned();
+            (key, amount)
         })
         .collect()
 }

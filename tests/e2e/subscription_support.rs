@@ -287,3 +287,22 @@ pub async fn paid_by_transfer(app: &TestApp, key: &str, acct: &str, plan: &str) 
     approve(app, created["payment"]["id"].as_str().unwrap()).await;
     created["subscription"]["id"].as_str().unwrap().to_owned()
 }
+
+/// The off-session charges (`POST /v1/payment_intents`) the local Stripe received, oldest
+/// first, as `(idempotency key, form body)`.
+pub async fn charges_received(stripe: &MockServer) -> Vec<(String, String)> {
+    stripe
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/v1/payment_intents" && r.method.as_str() == "POST")
+        .map(|r| {
+            let key = r.headers.get("idempotency-key").unwrap().to_str().unwrap();
+            (
+                key.to_owned(),
+                String::from_utf8_lossy(&r.body).into_owned(),
+            )
+        })
+        .collect()
+}

@@ -68,21 +68,10 @@ pub(crate) async fn subscribed(
 }
 
 async fn renewal_charges(stripe: &wiremock::MockServer) -> Vec<String> {
-    stripe
-        .received_requests()
+    charges_received(stripe)
         .await
-        .unwrap()
         .into_iter()
-        .filter(|r| r.url.path() == "/v1/payment_intents" && r.method.as_str() == "POST")
-        .map(|r| {
-            let key = r
-                .headers
-                .get("idempotency-key")
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned();
-            let form = String::from_utf8_lossy(&r.body).into_owned();
+        .map(|(key, form)| {
             for p in [
                 "off_session=true",
                 "confirm=true",
