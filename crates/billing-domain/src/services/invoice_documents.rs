@@ -1,7 +1,7 @@
 //! Invoice PDFs: the document of an invoice, rendered by the [`InvoiceRenderer`] port. A
-//! finalized invoice's rendering is kept in the store under the template version and the
-//! invoice's state, so it is served byte for byte the same until the invoice changes state
-//! (paid, void) or the template changes; a draft is rendered afresh every time, watermarked.
+//! finalized invoice's rendering is kept in the store under the template version, the
+//! invoice's state and the reference of its open transfer, so it is served byte for byte
+//! the same until one of them changes; a draft is rendered afresh every time, watermarked.
 
 use std::sync::Arc;
 
@@ -67,8 +67,15 @@ impl InvoiceDocumentService {
     /// The kept rendering of `invoice`, rendering and keeping it first if there is none.
     pub async fn rendering(&self, invoice: &Invoice) -> BillingResult<Vec<u8>> {
         let invoices = &self.deps.repos.invoices;
+        // The transfer block is part of what is printed: a new manual payment (a new
+        // reference) while the invoice stays open must not serve the old one.
+        let transfer = self.transfer_of(invoice).await?;
+        let reference = match &transfer {
+            Some(NextAction::ManualTransfer { reference, .. }) => reference.as_str(),
+            _ => "-",
+        };
         let key = format!(
-            "{}:{}:{}",
+            "{}:{}:{}:{reference}",
             self.renderer.version(),
             invoice.status,
             invoice.amount_paid
@@ -77,7 +84,6 @@ impl InvoiceDocumentService {
         if keep && let Some(kept) = invoices.document(&invoice.id, &key).await? {
             return Ok(kept);
         }
-        let transfer = self.transfer_of(invoice).await?;
         let mut doc = InvoiceDocument::new(invoice, &self.seller, transfer.as_ref());
         if doc.buyer.is_none() {
             // A draft has no snapshot yet: it shows the profile as it is now.
