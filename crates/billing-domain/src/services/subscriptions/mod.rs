@@ -7,6 +7,7 @@ pub mod activation;
 mod billing;
 mod cancel;
 mod change;
+mod change_answer;
 mod collection;
 mod create;
 mod events;
