@@ -233,6 +233,11 @@ macro_rules! contract_suite {
                 refunds_found_by_either_id_and_unacknowledged_listed,
                 gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment_id,
             }
+            emails {
+                emails_are_queued_once_per_key_and_listed_by_filter,
+                email_claims_are_leased_and_finished_under_their_lease,
+                concurrent_email_claims_never_share_a_message,
+            }
             misc {
                 audit_insert_and_list_filters,
                 outbox_list_undelivered_mark_delivered,

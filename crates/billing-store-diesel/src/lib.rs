@@ -62,6 +62,7 @@
 
 mod convert;
 mod convert_billing;
+mod convert_emails;
 mod convert_plans;
 mod convert_subscriptions;
 mod dialect;
@@ -176,6 +177,7 @@ impl Store {
             payments: Arc::new(repo::billing::PaymentRepo(db.clone())),
             audit: Arc::new(repo::audit::AuditRepo(db.clone())),
             outbox: Arc::new(repo::outbox::OutboxRepo(db.clone())),
+            emails: Arc::new(repo::emails::EmailRepo(db.clone())),
             health: Arc::new(repo::health::HealthRepo(db.clone())),
             job_leases: Arc::new(repo::job_leases::JobLeaseRepo(db.clone())),
         }

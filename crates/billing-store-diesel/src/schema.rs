@@ -371,6 +371,34 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::UtcTimestamp;
 
+    emails (id) {
+        id -> Text,
+        account_id -> Text,
+        event_id -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        to_address -> Text,
+        to_name -> Nullable<Text>,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        invoice_id -> Nullable<Text>,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Text,
+        next_attempt_at -> UtcTimestamp,
+        lease_until -> Nullable<UtcTimestamp>,
+        resent_from -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        sent_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::UtcTimestamp;
+
     gateway_retries (subject_id) {
         subject_id -> Text,
         attempts -> Integer,
@@ -500,6 +528,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     proof_files,
     invoice_documents,
+    emails,
     refunds,
     audit_log,
     outbox_events,

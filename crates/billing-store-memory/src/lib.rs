@@ -20,6 +20,7 @@ mod audit;
 mod billing;
 mod catalog;
 mod drift;
+mod emails;
 mod idempotency;
 mod job_leases;
 mod ledger;
@@ -128,6 +129,7 @@ impl MemoryStore {
             payments: Arc::new(billing::MemoryPayments(s.clone())),
             audit: Arc::new(audit::MemoryAudit(s.clone())),
             outbox: Arc::new(outbox::MemoryOutbox(s.clone())),
+            emails: Arc::new(emails::MemoryEmails(s.clone())),
             health: Arc::new(MemoryHealth),
             job_leases: Arc::new(job_leases::MemoryJobLeases(s.clone())),
         }

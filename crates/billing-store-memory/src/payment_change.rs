@@ -70,6 +70,7 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
         return Err(exists("file", &f.id));
     }
     s.check_audit(c.audit.as_ref())?;
+    s.check_events(&c.events)?;
     // The posting is the only step that can still fail; it goes first so a failure writes nothing else.
     let posting = c.posting.as_ref().map(|p| post(s, p)).transpose()?;
     let refund = match c.refund_to_insert(posting.as_ref()) {
@@ -93,6 +94,7 @@ pub(super) fn apply(s: &mut State, c: &PaymentChange) -> Result<PaymentChangeOut
         s.proofs.insert(f.id.clone(), f.clone());
     }
     s.put_audit(c.audit.as_ref());
+    s.put_events(&c.events);
     Ok(PaymentChangeOutcome::Applied { posting, refund })
 }
 

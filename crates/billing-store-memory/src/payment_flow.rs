@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use billing_domain::entities::{
-    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, Refund, RefundStatus,
+    AuditEntry, Invoice, InvoiceStatus, OutboxEvent, Payment, PaymentStatus, Refund, RefundStatus,
 };
 use billing_domain::error::RepoError;
 use billing_domain::ports::{
@@ -115,15 +115,19 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         number_prefix: Option<String>,
         payment: Option<Payment>,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Invoice, RepoError> {
         self.0.with(|s| {
-            insert_invoice(
+            s.check_events(&event)?;
+            let stored = insert_invoice(
                 s,
                 invoice,
                 number_prefix.as_deref(),
                 payment,
                 audit.as_ref(),
-            )
+            )?;
+            s.put_events(&event);
+            Ok(stored)
         })
     }
 
@@ -133,6 +137,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         invoice: &Invoice,
         number_prefix: String,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Invoice>, RepoError> {
         self.0.with(|s| {
             let stored = s.invoices.get(&invoice.id).ok_or(RepoError::NotFound)?;
@@ -141,6 +146,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
             }
             let created_at = stored.created_at;
             s.check_audit(audit.as_ref())?;
+            s.check_events(&event)?;
             let (number, key, seq) = next_number(s, invoice, &number_prefix)?;
             let done = Invoice {
                 number: Some(number),
@@ -150,6 +156,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
             s.invoice_counters.insert(key, seq);
             s.invoices.insert(done.id.clone(), done.clone());
             s.put_audit(audit.as_ref());
+            s.put_events(&event);
             Ok(Some(done))
         })
     }
@@ -303,8 +310,10 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
         gateway_refund_id: Option<String>,
         status: RefundStatus,
         at: OffsetDateTime,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Refund>, RepoError> {
         self.0.with(|s| {
+            s.check_events(&event)?;
             let Some(key) = find_refund(s, refund_id.as_ref(), gateway_refund_id.as_ref()) else {
                 return Ok(None);
             };
@@ -317,6 +326,7 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
             let Some(r) = s.refunds.get_mut(&key) else {
                 return Ok(None);
             };
+            let succeeded = r.status == RefundStatus::Pending && status == RefundStatus::Succeeded;
             if r.status == RefundStatus::Pending {
                 r.status = status;
                 r.updated_at = at;
@@ -324,7 +334,11 @@ impl PaymentFlowRepository for MemoryPaymentFlow {
                     r.gateway_refund_id = gateway_refund_id;
                 }
             }
-            Ok(Some(r.clone()))
+            let stored = r.clone();
+            if succeeded {
+                s.put_events(&event);
+            }
+            Ok(Some(stored))
         })
     }
 }

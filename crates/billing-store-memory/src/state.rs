@@ -57,6 +57,9 @@ pub(crate) struct State {
     pub documents: BTreeMap<(InvoiceId, String), Vec<u8>>,
     pub audit: BTreeMap<AuditEntryId, AuditEntry>,
     pub outbox: BTreeMap<EventId, OutboxEvent>,
+    /// Outgoing e-mail by id, and the unique index of their dedupe keys.
+    pub emails: BTreeMap<billing_domain::types::EmailId, billing_domain::entities::OutgoingEmail>,
+    pub email_keys: HashSet<String>,
     /// Gapless invoice number counters: last number used per `(prefix, year)`.
     pub invoice_counters: HashMap<(String, i32), u64>,
     pub subscriptions: BTreeMap<billing_domain::types::SubscriptionId, StoredSubscription>,
@@ -115,6 +118,24 @@ impl State {
     pub fn put_audit(&mut self, entry: Option<&AuditEntry>) {
         if let Some(e) = entry {
             self.audit.insert(e.id.clone(), e.clone());
+        }
+    }
+
+    /// Refuses outbox events whose id is taken (checked before any write of the call).
+    pub fn check_events<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a OutboxEvent>,
+    ) -> Result<(), RepoError> {
+        match events.into_iter().find(|e| self.outbox.contains_key(&e.id)) {
+            Some(e) => Err(exists("event", &e.id)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records outbox events already checked by [`Self::check_events`].
+    pub fn put_events<'a>(&mut self, events: impl IntoIterator<Item = &'a OutboxEvent>) {
+        for e in events {
+            self.outbox.insert(e.id.clone(), e.clone());
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod invoice_document;
 pub mod ledger;
 pub mod metadata;
 pub mod outbox;
+pub mod outgoing_email;
 pub mod payment;
 pub mod payment_method;
 pub mod plan;
@@ -34,6 +35,7 @@ pub use invoice_document::{InvoiceDocument, Seller};
 pub use ledger::{CreditBalance, LedgerEntry, LedgerKind, Reservation, ReservationStatus};
 pub use metadata::Metadata;
 pub use outbox::OutboxEvent;
+pub use outgoing_email::{AttemptOutcome, EmailAttempt, EmailKind, EmailStatus, OutgoingEmail};
 pub use payment::{
     NextAction, Payment, PaymentConfirmation, PaymentStatus, ProofFile, Refund, RefundStatus,
     StatusChange,

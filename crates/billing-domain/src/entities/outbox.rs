@@ -25,3 +25,22 @@ pub struct OutboxEvent {
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivered_at: Option<OffsetDateTime>,
 }
+
+impl OutboxEvent {
+    /// A new, undelivered event of `kind` about `account`.
+    pub fn new(
+        kind: &str,
+        account_id: &AccountId,
+        payload: serde_json::Value,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: EventId::generate(at),
+            kind: kind.to_owned(),
+            account_id: Some(account_id.clone()),
+            payload,
+            created_at: at,
+            delivered_at: None,
+        }
+    }
+}

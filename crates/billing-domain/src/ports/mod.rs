@@ -11,6 +11,7 @@ pub mod audit;
 pub mod billing;
 pub mod catalog;
 pub mod clock;
+pub mod emails;
 pub mod gateway;
 pub mod hold_rules;
 pub mod idempotency;
@@ -18,6 +19,7 @@ pub mod invoice_renderer;
 pub mod job_leases;
 pub mod ledger;
 pub mod lot_rules;
+pub mod mail_templates;
 pub mod mailer;
 pub mod outbox;
 pub mod payment_flow;
@@ -33,6 +35,7 @@ pub use audit::{AuditFilter, AuditRepository};
 pub use billing::{InvoiceFilter, InvoiceRepository, PaymentFilter, PaymentRepository};
 pub use catalog::{CreditPackageRepository, PaymentMethodConfigRepository};
 pub use clock::{Clock, FixedClock, SystemClock, TestClock};
+pub use emails::{EmailFilter, EmailRepository};
 pub use gateway::{GatewayError, PaymentGateway};
 pub use idempotency::IdempotencyRepository;
 pub use invoice_renderer::{InvoiceRenderer, RenderError};
@@ -41,6 +44,7 @@ pub use ledger::{
     DriftReport, HoldOutcome, LedgerFilter, LedgerRepository, NewHold, Posting, PostingMode,
     PostingOutcome, ReservationOutcome, SettleReservation,
 };
+pub use mail_templates::{DetailRow, MailContent, MailTemplates, RenderedMail, TemplateError};
 pub use mailer::{MailAttachment, MailError, MailMessage, Mailer};
 pub use outbox::OutboxRepository;
 pub use payment_flow::{
@@ -91,6 +95,8 @@ pub struct Repositories {
     pub audit: Arc<dyn AuditRepository>,
     /// Outbox events.
     pub outbox: Arc<dyn OutboxRepository>,
+    /// Outgoing e-mail.
+    pub emails: Arc<dyn EmailRepository>,
     /// Health check.
     pub health: Arc<dyn StoreHealth>,
     /// Leases on singleton background jobs.

@@ -9,7 +9,8 @@
 use time::OffsetDateTime;
 
 use crate::entities::{
-    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, ProofFile, Refund, RefundStatus,
+    AuditEntry, Invoice, InvoiceStatus, OutboxEvent, Payment, PaymentStatus, ProofFile, Refund,
+    RefundStatus,
 };
 use crate::error::RepoError;
 use crate::ports::{Posting, PostingOutcome};
@@ -136,6 +137,8 @@ pub struct PaymentChange {
     pub proof: Option<ProofFile>,
     /// The operator's audit entry.
     pub audit: Option<AuditEntry>,
+    /// Outbox events the step records (`payment.succeeded`, `refund.succeeded`, …).
+    pub events: Vec<OutboxEvent>,
 }
 
 /// A stored refund's change of status, guarded like the payment: if the refund no longer has
@@ -187,6 +190,7 @@ impl PaymentChange {
             refund_update: None,
             proof: None,
             audit: None,
+            events: Vec::new(),
         }
     }
 }
@@ -213,22 +217,25 @@ pub trait PaymentFlowRepository: Send + Sync {
     /// Inserts an invoice with its lines, and optionally its first payment, in one transaction.
     /// With `number_prefix`, the invoice is inserted finalized: it gets the next **gapless**
     /// number of `(prefix, year of finalized_at)` from a counter row updated in the same
-    /// transaction, formatted `{prefix}-{year}-{seq:06}`. Returns the stored invoice.
+    /// transaction, formatted `{prefix}-{year}-{seq:06}`. `event` is recorded with it.
+    /// Returns the stored invoice.
     async fn create_invoice(
         &self,
         invoice: &Invoice,
         number_prefix: Option<String>,
         payment: Option<Payment>,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Invoice, RepoError>;
     /// Finalizes a draft: writes `invoice` (status pending, finalized_at, due_at, snapshot) and
     /// assigns its gapless number as above, only if the stored invoice is still a draft.
-    /// `None` if it is not (nothing written).
+    /// `None` if it is not (nothing written). `event` is recorded with it.
     async fn finalize_invoice(
         &self,
         invoice: &Invoice,
         number_prefix: String,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Invoice>, RepoError>;
     /// Writes an invoice's new status (void, uncollectible) if the stored status is `expected`.
     async fn update_invoice_status(
@@ -289,13 +296,16 @@ pub trait PaymentFlowRepository: Send + Sync {
     /// Settles a refund found by `refund_id`, else by `gateway_refund_id`: a `pending` refund
     /// takes `status` (and the gateway id, if it had none) and `updated_at = at`, guarded by
     /// its still being pending in the same statement. A refund no longer pending is left as
-    /// it is. Returns the refund as stored afterwards, `None` if there is no such refund.
+    /// it is. `event` is recorded in the same transaction when, and only when, this call
+    /// moves the refund to `succeeded`. Returns the refund as stored afterwards, `None` if
+    /// there is no such refund.
     async fn settle_refund(
         &self,
         refund_id: Option<RefundId>,
         gateway_refund_id: Option<String>,
         status: RefundStatus,
         at: OffsetDateTime,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Refund>, RepoError>;
 }
 

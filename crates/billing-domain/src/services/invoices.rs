@@ -214,10 +214,13 @@ impl InvoiceService {
             Some(&invoice),
         );
         let prefix = finalize.then(|| self.deps.settings.invoice_prefix.clone());
+        // The "invoice issued" e-mail of a finalized invoice with something to pay.
+        let event = (finalize && invoice.amount_due > 0)
+            .then(|| crate::services::payment_events::invoice_finalized(&invoice, now));
         Ok(self
             .deps
             .flow
-            .create_invoice(&invoice, prefix, None, Some(audit))
+            .create_invoice(&invoice, prefix, None, Some(audit), event)
             .await?)
     }
 
@@ -252,10 +255,17 @@ impl InvoiceService {
             Some(&before),
             Some(&inv),
         );
+        let event = (inv.amount_due > 0)
+            .then(|| crate::services::payment_events::invoice_finalized(&inv, now));
         match self
             .deps
             .flow
-            .finalize_invoice(&inv, self.deps.settings.invoice_prefix.clone(), Some(audit))
+            .finalize_invoice(
+                &inv,
+                self.deps.settings.invoice_prefix.clone(),
+                Some(audit),
+                event,
+            )
             .await?
         {
             Some(done) => Ok(done),

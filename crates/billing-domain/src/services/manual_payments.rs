@@ -362,8 +362,10 @@ impl ManualPaymentService {
                     Some(&current),
                     Some(&next),
                 );
+                let event = crate::services::payment_events::rejected(&next, &reason, now);
                 Ok(Some(PaymentChange {
                     audit: Some(audit),
+                    events: vec![event],
                     ..PaymentChange::payment_only(next, &current)
                 }))
             })

@@ -17,6 +17,7 @@ pub mod invoice_documents;
 pub mod invoices;
 pub mod manual_payments;
 pub mod payment_context;
+pub mod payment_events;
 pub mod payment_method_config_input;
 pub mod payment_method_configs;
 pub mod payment_method_resolver;

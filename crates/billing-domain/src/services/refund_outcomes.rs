@@ -21,6 +21,7 @@ use crate::ports::gateway::{GatewayError, GatewayRefund, WebhookEffect};
 use crate::ports::{PaymentChange, PaymentChangeOutcome, Posting, PostingMode, RefundUpdate};
 use crate::services::gateway_events::gateway_actor;
 use crate::services::payment_context::{MAX_ATTEMPTS, PaymentDeps, transition};
+use crate::services::payment_events::refund_succeeded;
 use crate::types::{LedgerEntryId, RefundId};
 
 /// Applies the gateway's answer to the refund call for `refund` (recorded `pending`).
@@ -39,12 +40,15 @@ pub(crate) async fn apply_refund_answer(
             } else {
                 RefundStatus::Pending
             };
+            let now = deps.clock.now();
+            let event = (status == RefundStatus::Succeeded).then(|| refund_succeeded(refund, now));
             deps.flow
                 .settle_refund(
                     Some(refund.id.clone()),
                     at_gateway.gateway_refund_id,
                     status,
-                    deps.clock.now(),
+                    now,
+                    event,
                 )
                 .await?
                 .ok_or_else(|| BillingError::Internal(format!("refund {} vanished", refund.id)))
@@ -224,13 +228,22 @@ pub(crate) async fn apply_refund_report(
         .and_then(|r| RefundId::parse(r, "refund_id").ok());
     let actor = gateway_actor(method);
     let settled = if *succeeded {
+        let now = deps.clock.now();
+        // Read first, so the e-mail's event names the refund; it is written only if the
+        // settlement below is what moves the refund to succeeded.
+        let event = deps
+            .flow
+            .find_refund(ours.clone(), gateway_refund_id.clone())
+            .await?
+            .map(|r| refund_succeeded(&r, now));
         let known = deps
             .flow
             .settle_refund(
                 ours.clone(),
                 gateway_refund_id.clone(),
                 RefundStatus::Succeeded,
-                deps.clock.now(),
+                now,
+                event,
             )
             .await?;
         match (

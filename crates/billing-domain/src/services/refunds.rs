@@ -243,10 +243,18 @@ impl RefundService {
                 Some(&current),
                 Some(&next),
             );
+            let events = if refund.status == RefundStatus::Succeeded {
+                vec![crate::services::payment_events::refund_succeeded(
+                    &refund, now,
+                )]
+            } else {
+                Vec::new()
+            };
             let change = PaymentChange {
                 posting,
                 refund: Some(refund),
                 audit: Some(audit),
+                events,
                 ..PaymentChange::payment_only(next, &current)
             };
             if let PaymentChangeOutcome::Applied {

@@ -107,6 +107,7 @@ pub fn settle_succeeded(
             });
         }
     }
+    let events = vec![crate::services::payment_events::succeeded(&next, &inv, at)];
     Ok(PaymentChange {
         payment: next,
         guard: PaymentGuard::of(payment),
@@ -120,5 +121,6 @@ pub fn settle_succeeded(
         refund_update: None,
         proof: None,
         audit,
+        events,
     })
 }

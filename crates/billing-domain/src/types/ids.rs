@@ -130,6 +130,8 @@ prefixed_id!(/// Subscription id.
     SubscriptionId, "sub", "subscription");
 prefixed_id!(/// Credit lot id: one grant that debits, holds and expiries draw from.
     CreditLotId, "lot", "credit lot");
+prefixed_id!(/// Outgoing e-mail id.
+    EmailId, "eml", "e-mail");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

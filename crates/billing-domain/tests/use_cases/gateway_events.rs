@@ -14,7 +14,7 @@ use billing_domain::entities::RefundStatus;
 use billing_domain::entities::audit::RequestContext;
 use billing_domain::entities::{
     Account, ApiKeyScope, AuditEntry, Invoice, InvoiceLine, InvoiceLineKind, InvoiceStatus,
-    Metadata, Principal, StatusChange,
+    Metadata, OutboxEvent, Principal, StatusChange,
 };
 use billing_domain::error::RepoError;
 use billing_domain::ports::gateway::{
@@ -137,16 +137,18 @@ impl PaymentFlowRepository for Flaky {
         n: Option<String>,
         p: Option<Payment>,
         a: Option<AuditEntry>,
+        e: Option<OutboxEvent>,
     ) -> Result<Invoice, RepoError> {
-        self.inner.create_invoice(i, n, p, a).await
+        self.inner.create_invoice(i, n, p, a, e).await
     }
     async fn finalize_invoice(
         &self,
         i: &Invoice,
         n: String,
         a: Option<AuditEntry>,
+        e: Option<OutboxEvent>,
     ) -> Result<Option<Invoice>, RepoError> {
-        self.inner.finalize_invoice(i, n, a).await
+        self.inner.finalize_invoice(i, n, a, e).await
     }
     async fn update_invoice_status(
         &self,
@@ -189,8 +191,9 @@ impl PaymentFlowRepository for Flaky {
         g: Option<String>,
         s: RefundStatus,
         at: OffsetDateTime,
+        e: Option<OutboxEvent>,
     ) -> Result<Option<Refund>, RepoError> {
-        self.inner.settle_refund(id, g, s, at).await
+        self.inner.settle_refund(id, g, s, at, e).await
     }
     async fn find_refund(
         &self,
@@ -333,7 +336,13 @@ pub(crate) async fn world(method: PaymentMethodKind, status: PaymentStatus) -> W
     };
     let invoice = store
         .payment_flow()
-        .create_invoice(&invoice, Some("INV".into()), Some(payment.clone()), None)
+        .create_invoice(
+            &invoice,
+            Some("INV".into()),
+            Some(payment.clone()),
+            None,
+            None,
+        )
         .await
         .unwrap();
     World {

@@ -56,6 +56,7 @@ impl Mocks {
             payments: Arc::new(MockPaymentRepository::new()),
             audit: Arc::new(MockAuditRepository::new()),
             outbox: Arc::new(MockOutboxRepository::new()),
+            emails: Arc::new(billing_domain::ports::emails::MockEmailRepository::new()),
             health: Arc::new(MockStoreHealth::new()),
             job_leases: Arc::new(billing_domain::ports::job_leases::MockJobLeaseRepository::new()),
         };

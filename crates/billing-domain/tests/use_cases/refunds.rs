@@ -203,7 +203,13 @@ async fn world() -> World {
     };
     store
         .payment_flow()
-        .create_invoice(&invoice, Some("INV".into()), Some(payment.clone()), None)
+        .create_invoice(
+            &invoice,
+            Some("INV".into()),
+            Some(payment.clone()),
+            None,
+            None,
+        )
         .await
         .unwrap();
     let paid = GatewayOutcome::Succeeded {

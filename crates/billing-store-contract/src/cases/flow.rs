@@ -13,7 +13,7 @@ use crate::fixtures::*;
 /// Creates `inv` with no payment, numbered under `prefix`; the number it got.
 async fn create_numbered(h: &Harness, inv: &Invoice, prefix: Option<&str>) -> Option<String> {
     let (f, prefix) = (h.payment_flow(), prefix.map(str::to_owned));
-    f.create_invoice(inv, prefix, None, None)
+    f.create_invoice(inv, prefix, None, None, None)
         .await
         .unwrap()
         .number
@@ -45,6 +45,7 @@ pub async fn create_invoice_assigns_gapless_numbers(h: &Harness) {
             Some("INV".into()),
             Some(p.clone()),
             Some(audit(at(2), "invoice.create", inv.id.as_str())),
+            None,
         )
         .await
         .unwrap();
@@ -67,14 +68,14 @@ pub async fn create_invoice_assigns_gapless_numbers(h: &Harness) {
     // (and then the invoice is not written either).
     let orphan = finalized_invoice(&AccountId::generate(at(4)), at(4));
     assert_eq!(
-        f.create_invoice(&orphan, Some("INV".into()), None, None)
+        f.create_invoice(&orphan, Some("INV".into()), None, None, None)
             .await,
         Err(RepoError::NotFound)
     );
     let clashing = finalized_invoice(&a, at(4));
     let clash = Some(transfer(&clashing, 4));
     assert_conflict(
-        f.create_invoice(&clashing, Some("INV".into()), clash, None)
+        f.create_invoice(&clashing, Some("INV".into()), clash, None, None)
             .await,
         "a taken payment reference",
     );
@@ -89,7 +90,10 @@ pub async fn create_invoice_assigns_gapless_numbers(h: &Harness) {
         None,
         "a draft has none"
     );
-    assert_conflict(f.create_invoice(&draft, None, None, None).await, "same id");
+    assert_conflict(
+        f.create_invoice(&draft, None, None, None, None).await,
+        "same id",
+    );
 }
 
 pub async fn concurrent_numbering_has_no_gaps(h: &Harness) {
@@ -98,9 +102,10 @@ pub async fn concurrent_numbering_has_no_gaps(h: &Harness) {
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let (f, inv) = (Arc::clone(&f), finalized_invoice(&a, at(10 + i)));
-            tokio::spawn(
-                async move { f.create_invoice(&inv, Some("INV".into()), None, None).await },
-            )
+            tokio::spawn(async move {
+                f.create_invoice(&inv, Some("INV".into()), None, None, None)
+                    .await
+            })
         })
         .collect();
     let mut numbers = Vec::new();
@@ -118,16 +123,27 @@ pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
     let f = h.payment_flow();
     create_numbered(h, &finalized_invoice(&a, at(0)), Some("INV")).await;
     let draft = invoice(&a, at(1), InvoiceStatus::Draft, None);
-    f.create_invoice(&draft, None, None, None).await.unwrap();
+    f.create_invoice(&draft, None, None, None, None)
+        .await
+        .unwrap();
     let mut fin = draft.clone();
     fin.status = InvoiceStatus::Pending;
     fin.finalized_at = Some(at(5));
     fin.updated_at = at(5);
+    let finalized = |ms| {
+        Some(billing_domain::entities::OutboxEvent::new(
+            "invoice.finalized",
+            &a,
+            serde_json::json!({ "invoice_id": draft.id }),
+            at(ms),
+        ))
+    };
     let done = f
         .finalize_invoice(
             &fin,
             "INV".into(),
             Some(audit(at(5), "invoice.finalize", draft.id.as_str())),
+            finalized(5),
         )
         .await
         .unwrap()
@@ -145,13 +161,27 @@ pub async fn finalize_and_status_updates_are_guarded(h: &Harness) {
         Some(done.clone())
     );
     assert_eq!(
-        f.finalize_invoice(&fin, "INV".into(), None).await.unwrap(),
+        f.finalize_invoice(&fin, "INV".into(), None, finalized(6))
+            .await
+            .unwrap(),
         None,
         "no longer a draft"
     );
+    let events = h
+        .repos
+        .outbox
+        .list(None, Some("invoice.finalized".into()), &page(10, None))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        events.iter().map(|e| e.created_at).collect::<Vec<_>>(),
+        vec![at(5)],
+        "the event of the finalization that happened, once"
+    );
     let ghost = invoice(&a, at(6), InvoiceStatus::Draft, None);
     assert_eq!(
-        f.finalize_invoice(&ghost, "INV".into(), None).await,
+        f.finalize_invoice(&ghost, "INV".into(), None, None).await,
         Err(RepoError::NotFound)
     );
 

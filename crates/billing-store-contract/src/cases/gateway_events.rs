@@ -214,12 +214,22 @@ pub async fn settle_refund_once_by_either_id(h: &Harness) {
     h.repos.payments.insert_refund(&r1).await.unwrap();
     h.repos.payments.insert_refund(&r2).await.unwrap();
     let f = flow(h);
+    // The refund's event is written by the call that moves it to succeeded, and only then.
+    let event = |ms| {
+        Some(billing_domain::entities::OutboxEvent::new(
+            "refund.succeeded",
+            &a,
+            serde_json::json!({}),
+            at(ms),
+        ))
+    };
     let s1 = f
         .settle_refund(
             None,
             Some("re_gw_1".into()),
             RefundStatus::Succeeded,
             at(10),
+            event(10),
         )
         .await
         .unwrap()
@@ -229,7 +239,13 @@ pub async fn settle_refund_once_by_either_id(h: &Harness) {
         (r1.id.clone(), RefundStatus::Succeeded, at(10))
     );
     let again = f
-        .settle_refund(Some(r1.id.clone()), None, RefundStatus::Failed, at(11))
+        .settle_refund(
+            Some(r1.id.clone()),
+            None,
+            RefundStatus::Failed,
+            at(11),
+            event(11),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -243,6 +259,7 @@ pub async fn settle_refund_once_by_either_id(h: &Harness) {
             Some("re_gw_2".into()),
             RefundStatus::Failed,
             at(12),
+            event(12),
         )
         .await
         .unwrap()
@@ -256,17 +273,29 @@ pub async fn settle_refund_once_by_either_id(h: &Harness) {
             None,
             Some("re_none".into()),
             RefundStatus::Succeeded,
-            at(13)
+            at(13),
+            event(13),
         )
         .await
         .unwrap(),
         None
     );
     assert_eq!(
-        f.settle_refund(None, None, RefundStatus::Succeeded, at(13))
+        f.settle_refund(None, None, RefundStatus::Succeeded, at(13), None)
             .await
             .unwrap(),
         None
+    );
+    let events = h
+        .repos
+        .outbox
+        .list(None, Some("refund.succeeded".into()), &page(10, None))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        events.iter().map(|e| e.created_at).collect::<Vec<_>>(),
+        vec![at(10)]
     );
     let statuses: Vec<_> = h
         .repos

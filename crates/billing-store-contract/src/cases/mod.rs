@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod billing;
 pub mod catalog;
 pub mod concurrency;
+pub mod emails;
 pub mod flow;
 pub mod gateway_events;
 pub mod holds;

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use billing_domain::RepoError;
-use billing_domain::entities::{InvoiceStatus, LedgerKind, PaymentMethodKind, PaymentStatus};
+use billing_domain::entities::{
+    InvoiceStatus, LedgerKind, OutboxEvent, PaymentMethodKind, PaymentStatus,
+};
 use billing_domain::ports::{
     InvoiceChange, PaymentChange, PaymentChangeOutcome, PaymentGuard, PostingMode, PostingOutcome,
 };
@@ -26,7 +28,7 @@ async fn approval(h: &Harness, a: &AccountId) -> PaymentChange {
     );
     p.expires_at = Some(at(100_000));
     h.payment_flow()
-        .create_invoice(&inv, Some("INV".into()), Some(p.clone()), None)
+        .create_invoice(&inv, Some("INV".into()), Some(p.clone()), None, None)
         .await
         .unwrap();
     let stored_inv = h.repos.invoices.get(&inv.id).await.unwrap().unwrap();
@@ -55,7 +57,23 @@ async fn approval(h: &Harness, a: &AccountId) -> PaymentChange {
         refund_update: None,
         proof: None,
         audit: Some(audit(at(50), "payment.approve", p.id.as_str())),
+        events: vec![OutboxEvent::new(
+            "payment.succeeded",
+            a,
+            serde_json::json!({ "payment_id": p.id }),
+            at(50),
+        )],
     }
+}
+
+/// The outbox events of `kind`.
+async fn events_of(h: &Harness, kind: &str) -> Vec<OutboxEvent> {
+    h.repos
+        .outbox
+        .list(None, Some(kind.into()), &page(100, None))
+        .await
+        .unwrap()
+        .data
 }
 
 pub async fn payment_change_applies_once(h: &Harness) {
@@ -95,9 +113,16 @@ pub async fn payment_change_applies_once(h: &Harness) {
         1000
     );
     assert_eq!(audit_count(h).await, 1);
+    assert_eq!(events_of(h, "payment.succeeded").await, change.events);
     // The same approval again later (a second operator): the guard no longer holds.
     let again = PaymentChange {
         audit: Some(audit(at(70), "payment.approve", change.payment.id.as_str())),
+        events: vec![OutboxEvent::new(
+            "payment.succeeded",
+            &a,
+            serde_json::json!({}),
+            at(70),
+        )],
         ..change
     };
     assert_eq!(
@@ -109,6 +134,7 @@ pub async fn payment_change_applies_once(h: &Harness) {
         1000
     );
     assert_eq!(audit_count(h).await, 1);
+    assert_eq!(events_of(h, "payment.succeeded").await.len(), 1);
     h.assert_no_drift().await;
 }
 
@@ -186,6 +212,7 @@ pub async fn stale_or_missing_writes_nothing(h: &Harness) {
     );
     assert_eq!(h.repos.ledger.balance(&a, at(60)).await.unwrap().balance, 0);
     assert_eq!(audit_count(h).await, 0);
+    assert_eq!(events_of(h, "payment.succeeded").await, vec![]);
 }
 
 pub async fn a_failing_posting_writes_nothing_else(h: &Harness) {
@@ -199,6 +226,12 @@ pub async fn a_failing_posting_writes_nothing_else(h: &Harness) {
     let change = PaymentChange {
         posting: Some(bad),
         audit: Some(audit(at(2), "payment.succeed", pay.id.as_str())),
+        events: vec![OutboxEvent::new(
+            "payment.succeeded",
+            &a,
+            serde_json::json!({}),
+            at(2),
+        )],
         ..PaymentChange::payment_only(paid, &pay)
     };
     assert_eq!(
@@ -207,4 +240,5 @@ pub async fn a_failing_posting_writes_nothing_else(h: &Harness) {
     );
     assert_eq!(h.repos.payments.get(&pay.id).await.unwrap(), Some(pay));
     assert_eq!(audit_count(h).await, 0);
+    assert_eq!(events_of(h, "payment.succeeded").await, vec![]);
 }

@@ -205,7 +205,7 @@ pub async fn refunds_found_by_either_id_and_unacknowledged_listed(h: &Harness) {
         unacked(0, 10, 10, 6000).await,
         vec![r.clone(), later.clone()]
     );
-    f.settle_refund(Some(later), None, RefundStatus::Succeeded, at(9))
+    f.settle_refund(Some(later), None, RefundStatus::Succeeded, at(9), None)
         .await
         .unwrap();
     assert_eq!(unacked(0, 10, 10, 1000).await, vec![r]);
@@ -230,6 +230,7 @@ pub async fn gateway_refund_ids_are_unique_and_payments_found_by_gateway_payment
                 Some("re_gw_same".into()),
                 RefundStatus::Succeeded,
                 at(6),
+                None,
             )
             .await,
         "settled with a taken gateway refund id",

@@ -395,6 +395,7 @@ pub async fn a_period_is_billed_once_with_its_invoice(h: &Harness) {
             Some("SUB".into()),
             None,
             None,
+            None,
         )
         .await
         .unwrap();
@@ -413,6 +414,7 @@ pub async fn guarded_invoice_changes_and_free_period_grants(h: &Harness) {
         .create_invoice(
             &finalized_invoice(&account, at(2)),
             Some("INV".into()),
+            None,
             None,
             None,
         )

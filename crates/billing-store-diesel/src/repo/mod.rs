@@ -6,6 +6,7 @@ pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod billing;
 pub(crate) mod catalog;
+pub(crate) mod emails;
 pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod job_leases;
@@ -94,6 +95,19 @@ pub(crate) fn insert_audit(conn: &mut AnyConnection, entry: &AuditEntry) -> DbRe
     diesel::insert_into(audit_log::table)
         .values(audit_row(entry)?)
         .execute(conn)?;
+    Ok(())
+}
+
+/// Writes outbox events (inside the caller's transaction).
+pub(crate) fn insert_events<'a>(
+    conn: &mut AnyConnection,
+    events: impl IntoIterator<Item = &'a billing_domain::entities::OutboxEvent>,
+) -> DbResult<()> {
+    for e in events {
+        diesel::insert_into(crate::schema::outbox_events::table)
+            .values(crate::convert::outbox_row(e)?)
+            .execute(conn)?;
+    }
     Ok(())
 }
 

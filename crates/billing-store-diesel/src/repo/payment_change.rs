@@ -11,8 +11,8 @@ use crate::convert_billing::{invoice_row, payment_row, proof_row, refund_row};
 use crate::dialect::{lock_invoice, lock_payment};
 use crate::error::DbResult;
 use crate::pool::AnyConnection;
-use crate::repo::insert_audit;
 use crate::repo::ledger::post::post_locked;
+use crate::repo::{insert_audit, insert_events};
 use crate::rows::PaymentRow;
 use crate::schema::{invoices, payments, proof_files, refunds};
 
@@ -132,5 +132,6 @@ pub(crate) fn apply(conn: &mut AnyConnection, c: &PaymentChange) -> DbResult<Pay
     if let Some(a) = &c.audit {
         insert_audit(conn, a)?;
     }
+    insert_events(conn, &c.events)?;
     Ok(PaymentChangeOutcome::Applied { posting, refund })
 }

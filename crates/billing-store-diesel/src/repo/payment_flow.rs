@@ -4,7 +4,7 @@
 
 use billing_domain::RepoError;
 use billing_domain::entities::{
-    AuditEntry, Invoice, InvoiceStatus, Payment, PaymentStatus, Refund, RefundStatus,
+    AuditEntry, Invoice, InvoiceStatus, OutboxEvent, Payment, PaymentStatus, Refund, RefundStatus,
 };
 use billing_domain::ports::{
     PaymentChange, PaymentChangeOutcome, PaymentFlowRepository, RetryBackoff,
@@ -18,7 +18,7 @@ use crate::convert_billing::{invoice_row, line_rows, payment, payment_row};
 use crate::dialect::{lock_invoice, next_in_sequence, write_transaction};
 use crate::error::{DbResult, Fail};
 use crate::pool::AnyConnection;
-use crate::repo::{Db, convert_all, insert_audit};
+use crate::repo::{Db, convert_all, insert_audit, insert_events};
 use crate::rows::{InvoiceRow, PaymentRow};
 use crate::schema::{invoice_lines, invoices, payments};
 
@@ -169,18 +169,21 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         number_prefix: Option<String>,
         pay: Option<Payment>,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Invoice, RepoError> {
         let invoice = invoice.clone();
         self.0
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    create_invoice(
+                    let stored = create_invoice(
                         conn,
                         &invoice,
                         number_prefix.as_deref(),
                         pay.as_ref(),
                         audit.as_ref(),
-                    )
+                    )?;
+                    insert_events(conn, &event)?;
+                    Ok(stored)
                 })
             })
             .await
@@ -191,12 +194,17 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         invoice: &Invoice,
         number_prefix: String,
         audit: Option<AuditEntry>,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Invoice>, RepoError> {
         let invoice = invoice.clone();
         self.0
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    finalize_invoice(conn, &invoice, &number_prefix, audit.as_ref())
+                    let done = finalize_invoice(conn, &invoice, &number_prefix, audit.as_ref())?;
+                    if done.is_some() {
+                        insert_events(conn, &event)?;
+                    }
+                    Ok(done)
                 })
             })
             .await
@@ -324,10 +332,18 @@ impl PaymentFlowRepository for PaymentFlowRepo {
         gateway_refund_id: Option<String>,
         status: RefundStatus,
         at: OffsetDateTime,
+        event: Option<OutboxEvent>,
     ) -> Result<Option<Refund>, RepoError> {
         self.0
             .run(move |conn| {
-                crate::repo::reconcile::settle(conn, refund_id, gateway_refund_id, status, at)
+                crate::repo::reconcile::settle(
+                    conn,
+                    refund_id,
+                    gateway_refund_id,
+                    status,
+                    at,
+                    event,
+                )
             })
             .await
     }

@@ -189,6 +189,7 @@ pub(crate) fn settle(
     gateway_refund_id: Option<String>,
     status: RefundStatus,
     at: OffsetDateTime,
+    event: Option<billing_domain::entities::OutboxEvent>,
 ) -> DbResult<Option<Refund>> {
     write_transaction(conn, |conn| {
         use refunds::dsl as r;
@@ -203,9 +204,12 @@ pub(crate) fn settle(
                 .set(r::gateway_refund_id.eq(g))
                 .execute(conn)?;
         }
-        diesel::update(pending)
+        let moved = diesel::update(pending)
             .set((r::status.eq(status.as_str()), r::updated_at.eq(ts(at))))
             .execute(conn)?;
+        if moved == 1 && status == RefundStatus::Succeeded {
+            crate::repo::insert_events(conn, &event)?;
+        }
         let row: RefundRow = r::refunds.find(&id).first(conn)?;
         refund(row).map(Some)
     })

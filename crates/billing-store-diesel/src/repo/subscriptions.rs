@@ -13,7 +13,7 @@ use billing_domain::types::{Page, PageRequest, SubscriptionId};
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use crate::convert::{outbox_row, ts};
+use crate::convert::ts;
 use crate::convert_subscriptions::{period, period_row, subscription, subscription_row};
 use crate::dialect::write_transaction;
 use crate::error::{DbResult, Fail};
@@ -21,9 +21,9 @@ use crate::pool::AnyConnection;
 use crate::repo::ledger::post::post_locked;
 use crate::repo::payment_change::{invoice_guard_holds, write_invoice_state};
 use crate::repo::payment_flow::create_invoice;
-use crate::repo::{Db, convert_all, insert_audit, overfetch};
+use crate::repo::{Db, convert_all, insert_audit, insert_events, overfetch};
 use crate::rows::{SubscriptionPeriodRow, SubscriptionRow};
-use crate::schema::{outbox_events, subscription_periods, subscriptions};
+use crate::schema::{subscription_periods, subscriptions};
 
 /// Subscriptions and their periods.
 #[derive(Clone)]
@@ -123,11 +123,7 @@ fn apply(conn: &mut AnyConnection, c: &SubscriptionChange) -> DbResult<Subscript
     for ic in &c.invoice_changes {
         write_invoice_state(conn, &ic.invoice)?;
     }
-    for e in &c.events {
-        diesel::insert_into(outbox_events::table)
-            .values(outbox_row(e)?)
-            .execute(conn)?;
-    }
+    insert_events(conn, &c.events)?;
     if let Some(a) = &c.audit {
         insert_audit(conn, a)?;
     }

@@ -138,6 +138,7 @@ impl PurchaseService {
                 Some(self.deps.settings.invoice_prefix.clone()),
                 Some(payment.clone()),
                 None,
+                None,
             )
             .await?;
         self.start(
@@ -303,7 +304,13 @@ impl PurchaseService {
                     Some(e)
                 }
             };
-            let change = PaymentChange::payment_only(next.clone(), &payment);
+            let mut change = PaymentChange::payment_only(next.clone(), &payment);
+            if next.status == PaymentStatus::AwaitingTransfer {
+                // The instructions e-mail.
+                change.events = vec![crate::services::payment_events::awaiting_transfer(
+                    &next, now,
+                )];
+            }
             match self.deps.flow.apply_payment_change(&change).await {
                 // A manual reference collided with another payment's (unique): draw again.
                 Err(RepoError::Conflict(_)) if payment.method.is_manual() => continue,
