@@ -185,3 +185,5 @@ impl Mailer for FileMailer {
         format!("files in {} (no BILLING_SMTP_URL)", self.dir.display())
     }
 }
+mod templates;
+pub use templates::AskamaTemplates;

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use billing_domain::entities::{EmailStatus, OutgoingEmail};
+use billing_domain::entities::{AuditEntry, EmailStatus, OutgoingEmail};
 use billing_domain::error::RepoError;
 use billing_domain::ports::{EmailFilter, EmailRepository};
 use billing_domain::types::{EmailId, Page, PageRequest};
@@ -15,7 +15,11 @@ pub(crate) struct MemoryEmails(pub(crate) Shared);
 
 #[async_trait::async_trait]
 impl EmailRepository for MemoryEmails {
-    async fn enqueue(&self, email: &OutgoingEmail) -> Result<bool, RepoError> {
+    async fn enqueue(
+        &self,
+        email: &OutgoingEmail,
+        audit: Option<AuditEntry>,
+    ) -> Result<bool, RepoError> {
         self.0.with(|s| {
             account_exists(s, &email.account_id)?;
             if s.email_keys.contains(&email.dedupe_key) {
@@ -24,8 +28,10 @@ impl EmailRepository for MemoryEmails {
             if s.emails.contains_key(&email.id) {
                 return Err(RepoError::Conflict(format!("e-mail {} exists", email.id)));
             }
+            s.check_audit(audit.as_ref())?;
             s.email_keys.insert(email.dedupe_key.clone());
             s.emails.insert(email.id.clone(), email.clone());
+            s.put_audit(audit.as_ref());
             Ok(true)
         })
     }

@@ -218,7 +218,8 @@ impl Party {
     }
 }
 
-fn transfer_details(next: &NextAction) -> Option<TransferDetails> {
+/// The transfer block of a manual payment's instructions: details rows, amount, reference.
+pub fn transfer_details(next: &NextAction) -> Option<TransferDetails> {
     let NextAction::ManualTransfer {
         instructions,
         bank_details,
@@ -288,6 +289,17 @@ pub fn format_amount(minor: i64, currency: Currency) -> String {
 /// A deduction printed with a minus sign: `−EUR 5.00`.
 fn negative(minor: i64, currency: Currency) -> String {
     format_amount(-minor.abs(), currency)
+}
+
+/// `1234567` → `1,234,567 credits`; `1` → `1 credit`.
+pub fn format_credits(n: i64) -> String {
+    let sign = if n < 0 { "−" } else { "" };
+    let unit = if n.unsigned_abs() == 1 {
+        "credit"
+    } else {
+        "credits"
+    };
+    format!("{sign}{} {unit}", group(n.unsigned_abs().to_string()))
 }
 
 /// Commas between thousands of a run of digits.

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::entities::{EmailKind, EmailStatus, OutgoingEmail};
+use crate::entities::{AuditEntry, EmailKind, EmailStatus, OutgoingEmail};
 use crate::error::RepoError;
 use crate::types::{AccountId, EmailId, Page, PageRequest};
 
@@ -21,8 +21,13 @@ pub struct EmailFilter {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait EmailRepository: Send + Sync {
-    /// Queues `email` unless a message with its `dedupe_key` exists; `true` when written.
-    async fn enqueue(&self, email: &OutgoingEmail) -> Result<bool, RepoError>;
+    /// Queues `email` unless a message with its `dedupe_key` exists; `true` when written,
+    /// with `audit` (an operator's resend) in the same transaction.
+    async fn enqueue(
+        &self,
+        email: &OutgoingEmail,
+        audit: Option<AuditEntry>,
+    ) -> Result<bool, RepoError>;
     /// Up to `limit` queued messages due at `now` and not leased, oldest due first, leased
     /// until `until`. Concurrent callers (other processes on the same database) never get
     /// the same message while its lease lasts.

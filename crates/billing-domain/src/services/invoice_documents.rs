@@ -56,10 +56,7 @@ impl InvoiceDocumentService {
         let invoice = InvoiceService::new(self.deps.clone())
             .get(ctx, account_id, id)
             .await?;
-        let filename = match &invoice.number {
-            Some(n) => format!("{n}.pdf"),
-            None => format!("draft-{}.pdf", invoice.id),
-        };
+        let filename = crate::services::notifications::pdf_filename(&invoice);
         let bytes = self.rendering(&invoice).await?;
         Ok(InvoicePdf { filename, bytes })
     }

@@ -16,6 +16,7 @@ pub mod input;
 pub mod invoice_documents;
 pub mod invoices;
 pub mod manual_payments;
+pub mod notifications;
 pub mod payment_context;
 pub mod payment_events;
 pub mod payment_method_config_input;

@@ -58,30 +58,43 @@ pub async fn emails_are_queued_once_per_key_and_listed_by_filter(h: &Harness) {
     let e2 = queued(&a, EmailKind::LowBalance, "evt_2:low_balance", 2);
     let e3 = queued(&b, EmailKind::PaymentReceipt, "evt_3:payment_receipt", 3);
     for e in [&e1, &e2, &e3] {
-        assert!(h.repos.emails.enqueue(e).await.unwrap());
+        assert!(h.repos.emails.enqueue(e, None).await.unwrap());
     }
     // The same event handled again (another id, same key): nothing written.
     let again = queued(&a, EmailKind::PaymentReceipt, "evt_1:payment_receipt", 4);
-    assert!(!h.repos.emails.enqueue(&again).await.unwrap());
+    let resend = Some(audit(at(4), "email.resend", e1.id.as_str()));
+    assert!(
+        !h.repos
+            .emails
+            .enqueue(&again, resend.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        audit_count(h).await,
+        0,
+        "nothing written, the audit entry neither"
+    );
     assert_eq!(h.repos.emails.get(&again.id).await.unwrap(), None);
     assert_eq!(h.repos.emails.get(&e1.id).await.unwrap(), Some(e1.clone()));
     assert!(
         h.repos
             .emails
-            .enqueue(&queued(
-                &AccountId::generate(at(5)),
-                EmailKind::LowBalance,
-                "k",
-                5
-            ))
+            .enqueue(
+                &queued(&AccountId::generate(at(5)), EmailKind::LowBalance, "k", 5),
+                None
+            )
             .await
             .is_err(),
         "an unknown account"
     );
+    let copy = queued(&b, EmailKind::PaymentReceipt, "resend:evt_3", 6);
+    assert!(h.repos.emails.enqueue(&copy, resend).await.unwrap());
+    assert_eq!(audit_count_of(h, "email.resend").await, 1);
     let all = EmailFilter::default();
     assert_eq!(
         list(h, all).await,
-        vec![e3.id.clone(), e2.id.clone(), e1.id.clone()]
+        vec![copy.id.clone(), e3.id.clone(), e2.id.clone(), e1.id.clone()]
     );
     let of_a = EmailFilter {
         account_id: Some(a.clone()),
@@ -92,7 +105,10 @@ pub async fn emails_are_queued_once_per_key_and_listed_by_filter(h: &Harness) {
         kind: Some(EmailKind::PaymentReceipt),
         ..Default::default()
     };
-    assert_eq!(list(h, receipts).await, vec![e3.id.clone(), e1.id.clone()]);
+    assert_eq!(
+        list(h, receipts).await,
+        vec![copy.id.clone(), e3.id.clone(), e1.id.clone()]
+    );
     let sent = EmailFilter {
         status: Some(EmailStatus::Sent),
         ..Default::default()
@@ -119,7 +135,7 @@ pub async fn email_claims_are_leased_and_finished_under_their_lease(h: &Harness)
     let due = queued(&a, EmailKind::PaymentReceipt, "due", 10);
     let later = queued(&a, EmailKind::LowBalance, "later", 1_000);
     for e in [&due, &later] {
-        h.repos.emails.enqueue(e).await.unwrap();
+        h.repos.emails.enqueue(e, None).await.unwrap();
     }
     let emails = &h.repos.emails;
     let claimed = emails.claim_due(at(100), at(200), 10).await.unwrap();
@@ -190,7 +206,7 @@ pub async fn concurrent_email_claims_never_share_a_message(h: &Harness) {
     let a = h.account().await;
     for i in 0..24 {
         let e = queued(&a, EmailKind::LowBalance, &format!("k{i}"), i);
-        h.repos.emails.enqueue(&e).await.unwrap();
+        h.repos.emails.enqueue(&e, None).await.unwrap();
     }
     let tasks: Vec<_> = (0..8)
         .map(|_| {

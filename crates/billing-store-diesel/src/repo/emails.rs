@@ -3,7 +3,7 @@
 //! other's rows; on SQLite `BEGIN IMMEDIATE` already makes a claim exclusive.
 
 use billing_domain::RepoError;
-use billing_domain::entities::{EmailStatus, OutgoingEmail};
+use billing_domain::entities::{AuditEntry, EmailStatus, OutgoingEmail};
 use billing_domain::ports::{EmailFilter, EmailRepository};
 use billing_domain::types::{EmailId, Page, PageRequest};
 use diesel::prelude::*;
@@ -14,7 +14,7 @@ use crate::convert_emails::{EmailRow, email, email_row};
 use crate::dialect::write_transaction;
 use crate::error::DbResult;
 use crate::pool::AnyConnection;
-use crate::repo::{Db, convert_all, overfetch};
+use crate::repo::{Db, convert_all, insert_audit, overfetch};
 use crate::schema::emails::dsl as e;
 
 /// The outgoing e-mail queue.
@@ -72,10 +72,22 @@ fn claim(
 
 #[async_trait::async_trait]
 impl EmailRepository for EmailRepo {
-    async fn enqueue(&self, email: &OutgoingEmail) -> Result<bool, RepoError> {
+    async fn enqueue(
+        &self,
+        email: &OutgoingEmail,
+        audit: Option<AuditEntry>,
+    ) -> Result<bool, RepoError> {
         let email = email.clone();
         self.0
-            .run(move |conn| write_transaction(conn, |conn| enqueue(conn, &email)))
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let written = enqueue(conn, &email)?;
+                    if let (true, Some(a)) = (written, &audit) {
+                        insert_audit(conn, a)?;
+                    }
+                    Ok(written)
+                })
+            })
             .await
     }
 
