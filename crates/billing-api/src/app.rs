@@ -103,6 +103,10 @@ pub struct AppState {
     pub payments: PaymentServices,
     /// Invoice PDFs.
     pub documents: billing_domain::services::InvoiceDocumentService,
+    /// Transactional e-mail.
+    pub notifications: billing_domain::services::notifications::NotificationService,
+    /// Whether the mail worker runs (`BILLING_MAIL_ENABLED`).
+    pub mail_enabled: bool,
     /// Payment settings (proof size limit, …).
     pub settings: PaymentSettings,
     /// The store (for readiness).
@@ -152,12 +156,26 @@ impl AppState {
             Arc::new(billing_pdf::TypstRenderer::new(config.seller_logo.clone())),
             config.seller.clone(),
         );
+        let (mailer, domain) = config.mail.mailer().unwrap_or_else(|e| {
+            let m: Arc<dyn billing_domain::ports::Mailer> =
+                Arc::new(crate::config_mail::UnusableMailer(e.to_string()));
+            (m, "localhost".to_owned())
+        });
+        let notifications = billing_domain::services::notifications::NotificationService::new(
+            payments.events.deps().clone(),
+            documents.clone(),
+            Arc::new(billing_mail::AskamaTemplates),
+            mailer,
+            domain,
+        );
         let doc = openapi();
         let served = crate::openapi_rules::with_conventions(&doc);
         Self {
             services,
             payments,
             documents,
+            notifications,
+            mail_enabled: config.mail.enabled,
             settings: config.payments.clone(),
             store,
             metrics: Arc::new(Metrics::new()),

@@ -25,6 +25,7 @@
 //! | —                             | `BILLING_PAYPAL_RETURN_PAGE`     | none: the return answers JSON |
 //! | —                             | `BILLING_TEST_MODE`              | `false`; `true` mounts the test clock (`POST /v1/test/clock`) |
 //! | `[seller]`                    | `BILLING_SELLER_*` (see [`crate::config_seller`]) | the seller printed on invoices |
+//! | `[mail]`                      | `BILLING_SMTP_URL`, `BILLING_MAIL_*` (see [`crate::config_mail`]) | `.eml` files in `data/outbox-mail` |
 
 use std::path::Path;
 use std::time::Duration;
@@ -97,6 +98,7 @@ struct FileConfig {
     max_proof_bytes: Option<usize>,
     auth_failure_limit: Option<u32>,
     seller: Option<crate::config_seller::SellerFile>,
+    mail: Option<crate::config_mail::MailFile>,
 }
 
 /// The server's configuration.
@@ -142,6 +144,8 @@ pub struct Config {
     pub seller: billing_domain::entities::Seller,
     /// The seller's logo, read from `BILLING_SELLER_LOGO` at startup, printed on invoices.
     pub seller_logo: Option<billing_pdf::Logo>,
+    /// Outgoing e-mail (`[mail]`, `BILLING_SMTP_URL`, `BILLING_MAIL_*`).
+    pub mail: crate::config_mail::MailSettings,
 }
 
 /// The default database when nothing is configured.
@@ -170,6 +174,7 @@ impl Default for Config {
             idempotency_lease: Duration::from_secs(120),
             seller: billing_domain::entities::Seller::default(),
             seller_logo: None,
+            mail: crate::config_mail::MailSettings::default(),
         }
     }
 }
@@ -223,6 +228,7 @@ impl Config {
         c.seller_logo = logo_path
             .map(|p| crate::config_seller::read_logo(&p))
             .transpose()?;
+        c.mail = crate::config_mail::mail_config(f.mail.clone(), &c.seller, &env)?;
         if let Some(v) = f.database_url {
             c.database_url = v;
         }
@@ -366,6 +372,11 @@ impl Config {
             // Tests send many bad keys from one address on purpose; the throttle's own test
             // turns it on.
             auth_failure_limit: 0,
+            // Mail tests turn the worker on with their own SMTP server.
+            mail: crate::config_mail::MailSettings {
+                enabled: false,
+                ..Default::default()
+            },
             ..Self::default()
         }
     }

@@ -36,6 +36,7 @@ Every POST accepts an `Idempotency-Key` header. Lists use cursor pagination (`li
         (name = "invoices", description = "Invoices: manual invoices, finalization with gapless numbers, void, uncollectible"),
         (name = "payments", description = "Purchases, payments, manual approval workflow, proofs, refunds"),
         (name = "audit", description = "Audit log (admin)"),
+        (name = "emails", description = "Transactional e-mail: the queue, delivery attempts, resend (admin)"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

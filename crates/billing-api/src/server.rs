@@ -158,6 +158,13 @@ async fn sweeps(
         .unwrap_or(time::Duration::seconds(30))
         .max(time::Duration::seconds(30));
     let holder = state.process_id.clone();
+    // Mail runs beside the sweeps in every process (the queue's leases share it out) and
+    // stops with them.
+    let mail = rt::spawn(crate::mail_worker::run(
+        state.clone(),
+        interval,
+        first_pass_now,
+    ));
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -206,6 +213,7 @@ async fn sweeps(
             }
         }
     }
+    let _ = mail.await;
     // Shutting down: another process may take the janitors over at once.
     if let Err(e) = state
         .services

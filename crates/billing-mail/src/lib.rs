@@ -53,6 +53,11 @@ impl Sender {
         })
     }
 
+    /// The sender address's domain, which ends every `Message-ID`.
+    pub fn domain(&self) -> String {
+        self.from.email.domain().to_owned()
+    }
+
     /// The MIME message of `m`: text and HTML alternatives, then the attachments.
     fn message(&self, m: &MailMessage) -> Result<Message, MailError> {
         let address =
@@ -186,4 +191,7 @@ impl Mailer for FileMailer {
     }
 }
 mod templates;
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use templates::AskamaTemplates;

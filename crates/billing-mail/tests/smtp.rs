@@ -4,95 +4,20 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-
 use billing_domain::ports::{MailAttachment, MailError, MailMessage, Mailer};
+use billing_mail::testing::SmtpSink;
 use billing_mail::{FileMailer, Sender, SmtpMailer};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A running sink: its port, its maildir, the process (stopped on drop).
-struct Sink {
-    port: u16,
-    dir: tempfile::TempDir,
-    _child: Child,
-}
-
-impl Sink {
-    async fn start(fail: Option<&str>) -> Self {
-        let setup = std::process::Command::new(repo().join("scripts/mail/setup.sh"))
-            .output()
-            .expect("scripts/mail/setup.sh");
-        assert!(
-            setup.status.success(),
-            "{}",
-            String::from_utf8_lossy(&setup.stderr)
-        );
-        let python = String::from_utf8(setup.stdout).unwrap().trim().to_owned();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(python);
-        cmd.arg(repo().join("scripts/mail/smtp_sink.py"))
-            .arg(dir.path());
-        if let Some(f) = fail {
-            cmd.args(["--fail", f]);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the SMTP sink");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the sink says its port");
-        let port = first.strip_prefix("PORT ").unwrap().parse().unwrap();
-        Self {
-            port,
-            dir,
-            _child: child,
-        }
-    }
-
-    fn mailer(&self) -> SmtpMailer {
-        let sender = Sender::new(
-            "Nimbus Billing <billing@nimbus.example>",
-            Some("help@nimbus.example"),
-        )
-        .unwrap();
-        SmtpMailer::new(&format!("smtp://127.0.0.1:{}", self.port), sender).unwrap()
-    }
-
-    /// The messages stored so far, oldest first.
-    fn stored(&self) -> Vec<String> {
-        let mut n = 1;
-        let mut out = vec![];
-        while let Ok(m) = std::fs::read_to_string(self.dir.path().join(format!("{n}.eml"))) {
-            out.push(m);
-            n += 1;
-        }
-        out
-    }
-
-    /// The answer codes of every DATA received.
-    fn attempts(&self) -> Vec<String> {
-        read_lines(&self.dir.path().join("attempts.log"))
-    }
-}
-
-fn read_lines(p: &Path) -> Vec<String> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+/// The sink and a mailer delivering to it.
+async fn sink(fail: Option<&str>) -> (SmtpSink, SmtpMailer) {
+    let sink = SmtpSink::start(fail).await;
+    let sender = Sender::new(
+        "Nimbus Billing <billing@nimbus.example>",
+        Some("help@nimbus.example"),
+    )
+    .unwrap();
+    let mailer = SmtpMailer::new(&sink.url(), sender).unwrap();
+    (sink, mailer)
 }
 
 fn message() -> MailMessage {
@@ -119,8 +44,8 @@ fn headers(raw: &str) -> String {
 
 #[tokio::test]
 async fn a_message_arrives_once_with_both_bodies_and_the_attachment() {
-    let sink = Sink::start(None).await;
-    sink.mailer().send(&message()).await.unwrap();
+    let (sink, mailer) = sink(None).await;
+    mailer.send(&message()).await.unwrap();
     let stored = sink.stored();
     assert_eq!(stored.len(), 1);
     let m = &stored[0];
@@ -149,8 +74,7 @@ async fn a_message_arrives_once_with_both_bodies_and_the_attachment() {
 
 #[tokio::test]
 async fn a_451_is_temporary_and_a_later_attempt_delivers() {
-    let sink = Sink::start(Some("451:2")).await;
-    let mailer = sink.mailer();
+    let (sink, mailer) = sink(Some("451:2")).await;
     for _ in 0..2 {
         match mailer.send(&message()).await {
             Err(MailError::Transient(m)) => {
@@ -166,8 +90,8 @@ async fn a_451_is_temporary_and_a_later_attempt_delivers() {
 
 #[tokio::test]
 async fn a_550_is_permanent() {
-    let sink = Sink::start(Some("550:*")).await;
-    match sink.mailer().send(&message()).await {
+    let (sink, mailer) = sink(Some("550:*")).await;
+    match mailer.send(&message()).await {
         Err(MailError::Permanent(m)) => {
             assert!(m.contains("550") || m.contains("unavailable"), "{m}")
         }
@@ -178,11 +102,11 @@ async fn a_550_is_permanent() {
 
 #[tokio::test]
 async fn line_breaks_in_a_name_or_subject_cannot_add_headers() {
-    let sink = Sink::start(None).await;
+    let (sink, mailer) = sink(None).await;
     let mut m = message();
     m.subject = "Your invoice\r\nBcc: thief@evil.example".into();
     m.to_name = Some("Evil\r\nBcc: thief2@evil.example\r\n".into());
-    sink.mailer().send(&m).await.unwrap();
+    mailer.send(&m).await.unwrap();
     let raw = &sink.stored()[0];
     assert!(
         headers(raw).contains("X-Envelope-To: buchhaltung@mueller.example\r\n"),

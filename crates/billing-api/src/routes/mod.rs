@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod catalog;
 pub mod credits;
+pub mod emails;
 pub mod gateways;
 pub mod invoice_pdfs;
 pub mod invoices;
@@ -61,6 +62,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     payment_methods::configure(cfg);
     api_keys::configure(cfg);
     audit::configure(cfg);
+    emails::configure(cfg);
     credits::configure(cfg);
     reservations::configure(cfg);
     invoices::configure(cfg);
