@@ -22,6 +22,7 @@ mod conventions;
 mod crash;
 mod credit_lots;
 mod credits;
+mod emails;
 mod gateway_paypal;
 mod gateway_stripe;
 mod gateways;

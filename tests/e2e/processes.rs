@@ -60,6 +60,8 @@ pub fn serve(db: &str, port: u16, env: &[(&str, &str)]) -> Process {
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", db)
         .env("BILLING_AUTH_FAILURE_LIMIT", "0")
+        // No .eml files in the test's directory; the mail tests turn it on with their SMTP server.
+        .env("BILLING_MAIL_ENABLED", "false")
         .env_remove("BILLING_CONFIG")
         .stdout(Stdio::null());
     let log = std::env::temp_dir().join(format!(

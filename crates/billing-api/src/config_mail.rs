@@ -77,7 +77,17 @@ impl Default for MailSettings {
 }
 
 impl MailSettings {
-    /// The mailer these settings describe, and the domain of its `Message-ID`s.
+    /// Whether the addresses and the URL parse (no runtime, no connection).
+    fn check(&self) -> Result<(), billing_mail::MailConfigError> {
+        Sender::new(&self.from, self.reply_to.as_deref())?;
+        match &self.smtp_url {
+            Some(url) => SmtpMailer::check_url(&url.0),
+            None => Ok(()),
+        }
+    }
+
+    /// The mailer these settings describe, and the domain of its `Message-ID`s. Call inside
+    /// a tokio runtime.
     pub fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), billing_mail::MailConfigError> {
         let sender = Sender::new(&self.from, self.reply_to.as_deref())?;
         let domain = sender.domain();
@@ -135,7 +145,7 @@ pub(crate) fn mail_config(
         m.dir = v;
     }
     // Checked now, so a typo stops the start instead of every message.
-    m.mailer().map_err(|e| ConfigError::Env {
+    m.check().map_err(|e| ConfigError::Env {
         name: match e {
             billing_mail::MailConfigError::Address { name, .. } => name,
             billing_mail::MailConfigError::Url(_) => "BILLING_SMTP_URL",

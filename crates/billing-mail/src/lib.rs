@@ -104,15 +104,9 @@ pub struct SmtpMailer {
 impl SmtpMailer {
     /// A mailer for `url`: `smtp://` (plain, for a local relay), `smtp+starttls://`
     /// (STARTTLS required) or `smtps://` (TLS from the start), with optional `user:pass@`.
+    /// Call inside a tokio runtime: the connection pool starts a task.
     pub fn new(url: &str, sender: Sender) -> Result<Self, MailConfigError> {
-        let lettre_url = match url.strip_prefix("smtp+starttls://") {
-            Some(rest) if rest.contains('?') => format!("smtp://{rest}&tls=required"),
-            Some(rest) => format!("smtp://{rest}?tls=required"),
-            None if url.starts_with("smtp://") || url.starts_with("smtps://") => url.to_owned(),
-            None => return Err(MailConfigError::Url("unknown scheme".into())),
-        };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
-            .map_err(|e| MailConfigError::Url(e.to_string()))?
+        let transport = Self::builder(url)?
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
         // The log shows where mail goes, never the password.
@@ -127,6 +121,24 @@ impl SmtpMailer {
             transport,
             shown,
         })
+    }
+
+    /// Whether `url` is usable, without a runtime or a connection (for checking settings).
+    pub fn check_url(url: &str) -> Result<(), MailConfigError> {
+        Self::builder(url).map(|_| ())
+    }
+
+    fn builder(
+        url: &str,
+    ) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder, MailConfigError> {
+        let lettre_url = match url.strip_prefix("smtp+starttls://") {
+            Some(rest) if rest.contains('?') => format!("smtp://{rest}&tls=required"),
+            Some(rest) => format!("smtp://{rest}?tls=required"),
+            None if url.starts_with("smtp://") || url.starts_with("smtps://") => url.to_owned(),
+            None => return Err(MailConfigError::Url("unknown scheme".into())),
+        };
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| MailConfigError::Url(e.to_string()))
     }
 }
 

@@ -39,6 +39,10 @@ struct StateSweeps<'a>(&'a AppState);
 impl Sweeps for StateSweeps<'_> {
     async fn run_once(&self) {
         crate::server::sweep_once(self.0).await;
+        // The e-mail of each instant goes out at that instant, as it would in real time.
+        if self.0.mail_enabled {
+            crate::mail_worker::pass(self.0).await;
+        }
     }
 }
 

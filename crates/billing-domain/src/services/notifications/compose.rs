@@ -56,8 +56,13 @@ impl NotificationService {
             return Ok(None);
         };
         let p = &event.payload;
-        let new =
-            |kind| MailContent::new(kind, (*self.seller).clone(), profile.legal_name.to_string());
+        // A name typed with line breaks greets on one line.
+        let name = profile
+            .legal_name
+            .to_string()
+            .replace("\r\n", " ")
+            .replace(['\r', '\n'], " ");
+        let new = |kind| MailContent::new(kind, (*self.seller).clone(), name.clone());
         let (content, attach) = match event.kind.as_str() {
             "payment.awaiting_transfer" => {
                 let Some((payment, invoice)) = self.payment_and_invoice(p).await? else {
