@@ -470,3 +470,129 @@ async fn two_processes_on_one_database_send_each_message_once() {
     drop(processes);
     app.stop().await;
 }
+
+/// The subject of every message received so far, in order.
+fn subjects(sink: &SmtpSink) -> Vec<String> {
+    sink.received().into_iter().map(|m| m.subject).collect()
+}
+
+/// Every other trigger sends its message: a refund, a low balance, an operator's invoice, a
+/// subscription's trial ending and its cancellation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_other_trigger_mails_its_message() {
+    use crate::subscription_support::{advance, monthly_plan, subscribe};
+    let sink = SmtpSink::start(None).await;
+    let url = sink.url();
+    let app = TestApp::start_with(Backend::Sqlite, move |c: &mut Config| {
+        mail_to(c, url);
+        c.test_mode = true;
+    })
+    .await;
+    let s = shop(&app).await;
+    app.patch(
+        &app.service,
+        &format!("/v1/accounts/{}", s.acct),
+        json!({ "low_balance_threshold": 1500 }),
+    )
+    .await
+    .expect(200);
+    let (payment, number) = bought_and_confirmed(&app, &s).await;
+    approve(&app, &payment).await;
+    wait_for(&sink, 2).await;
+
+    // A refund claws credits back below the threshold: two messages.
+    app.post(
+        &app.admin,
+        &format!("/v1/admin/payments/{payment}/refunds"),
+        json!({ "amount": 1000, "reason": "Duplicate order" }),
+    )
+    .await
+    .expect(201);
+    let got = wait_for(&sink, 4).await;
+    let refund = got
+        .iter()
+        .find(|m| m.subject == "Refund of EUR 10.00 issued")
+        .unwrap();
+    for want in [
+        "We have refunded EUR 10.00 to your bank transfer",
+        &format!("for invoice {number}"),
+        "Reason: Duplicate order",
+    ] {
+        assert!(refund.text.contains(want), "{want:?} in:\n{}", refund.text);
+    }
+    let low = got
+        .iter()
+        .find(|m| m.subject.starts_with("Your credit balance is low"))
+        .unwrap();
+    assert!(
+        low.text
+            .contains("below the 1,500 credits you asked us to warn you at"),
+        "{}",
+        low.text
+    );
+
+    // An operator's invoice, finalized: issued, with its PDF.
+    let inv = app
+        .post(
+            &app.admin,
+            "/v1/admin/invoices",
+            json!({ "account_id": s.acct, "currency": "EUR", "finalize": true,
+                "lines": [{ "description": "Onboarding workshop", "quantity": 2, "unit_amount": 2500 }] }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let inv_number = inv["number"].as_str().unwrap().to_owned();
+    let got = wait_for(&sink, 5).await;
+    let issued = &got[4];
+    assert!(
+        issued.subject.starts_with(&format!(
+            "Invoice {inv_number} from Nimbus Cloud Ltd: EUR 50.00, due "
+        )),
+        "{}",
+        issued.subject
+    );
+    let (name, pdf) = only_pdf(issued);
+    assert_eq!(name, format!("{inv_number}.pdf"));
+    assert!(pdf.contains("Onboarding workshop"), "{pdf}");
+
+    // A trial: its end is announced three days before; canceling is confirmed.
+    let plan = monthly_plan(
+        &app,
+        "team",
+        json!({ "retry_days": [1], "final_action": "cancel" }),
+    )
+    .await;
+    let created = subscribe(
+        &app,
+        &s.key,
+        &s.acct,
+        json!({ "plan_id": plan, "payment_method": "bank_transfer", "trial_days": 7 }),
+    )
+    .await;
+    let sid = created["subscription"]["id"].as_str().unwrap().to_owned();
+    advance(&app, "P5D").await;
+    let got = wait_for(&sink, 6).await;
+    let trial = &got[5];
+    assert!(
+        trial.subject.starts_with("Your Team trial ends on "),
+        "{:?}",
+        subjects(&sink)
+    );
+    app.post(
+        &s.key,
+        &format!("/v1/accounts/{}/subscriptions/{sid}/cancel", s.acct),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let got = wait_for(&sink, 7).await;
+    let canceled = &got[6];
+    assert_eq!(canceled.subject, "Your Team subscription is canceled");
+    assert!(
+        canceled.text.contains("because you canceled it"),
+        "{}",
+        canceled.text
+    );
+    app.stop().await;
+}
