@@ -28,13 +28,7 @@ pub(crate) async fn run(state: Data<AppState>, interval: Duration, first_pass_no
     } else {
         tracing::info!(to = %to, "mail worker started");
     }
-    let start = if first_pass_now {
-        tokio::time::Instant::now()
-    } else {
-        tokio::time::Instant::now() + interval
-    };
-    let mut ticker = tokio::time::interval_at(start, interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticker = crate::server::pass_ticker(interval, first_pass_now);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}

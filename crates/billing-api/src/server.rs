@@ -144,13 +144,7 @@ async fn sweeps(
     retention: Duration,
     first_pass_now: bool,
 ) {
-    let start = if first_pass_now {
-        tokio::time::Instant::now()
-    } else {
-        tokio::time::Instant::now() + interval
-    };
-    let mut ticker = tokio::time::interval_at(start, interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticker = pass_ticker(interval, first_pass_now);
     let mut last_purge: Option<std::time::Instant> = None;
     // The janitors are singletons across processes on one database: this process runs them
     // while it holds their lease, renewed every pass (the scheduler claims per subscription).
@@ -224,6 +218,19 @@ async fn sweeps(
     {
         tracing::warn!(error = %e, "could not give the janitors' lease up");
     }
+}
+
+/// A ticker of background passes every `interval`, the first at once when `first_pass_now`;
+/// a pass that overruns delays the next instead of bunching them up.
+pub(crate) fn pass_ticker(interval: Duration, first_pass_now: bool) -> tokio::time::Interval {
+    let start = if first_pass_now {
+        tokio::time::Instant::now()
+    } else {
+        tokio::time::Instant::now() + interval
+    };
+    let mut ticker = tokio::time::interval_at(start, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker
 }
 
 /// The lease name of the janitor passes ([`sweep_once`] and the idempotency purge).
