@@ -47,12 +47,17 @@ async fn app_mailing_to(backend: Backend, sink: &SmtpSink) -> TestApp {
 }
 
 fn mail_to(c: &mut Config, url: String) {
+    mail_settings(c, url);
+    c.sweep_interval = Duration::from_millis(100);
+}
+
+/// Mail to `url` from the seller (the worker's interval left as it is).
+fn mail_settings(c: &mut Config, url: String) {
     c.seller = seller();
     c.mail.enabled = true;
     c.mail.smtp_url = Some(SmtpUrl(url));
     c.mail.from = "Nimbus Billing <billing@nimbus.example>".into();
     c.mail.reply_to = Some("accounts@nimbus.example".into());
-    c.sweep_interval = Duration::from_millis(100);
 }
 
 /// Waits (up to 20 s) until the sink holds `n` messages; returns them.
@@ -594,5 +599,60 @@ async fn every_other_trigger_mails_its_message() {
         "{}",
         canceled.text
     );
+    app.stop().await;
+}
+
+/// A card subscription: its first payment's receipt, a declined renewal's "payment failed"
+/// with the next attempt, then the recovered renewal's "renewal paid" with the paid PDF.
+/// (In test mode the mail goes out at the instants the test clock steps through.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_subscription_mails_its_receipt_a_failed_renewal_and_the_paid_one() {
+    use crate::subscription_support::advance;
+    let sink = SmtpSink::start(None).await;
+    let url = sink.url();
+    let (app, _stripe, charges, _acct, _sid) = crate::subscriptions_stripe::subscribed_with(
+        Backend::Sqlite,
+        json!(null),
+        move |c: &mut Config| mail_settings(c, url),
+    )
+    .await;
+    advance(&app, "PT1S").await;
+    let got = wait_for(&sink, 1).await;
+    assert!(
+        got[0].subject.starts_with("Receipt for invoice "),
+        "{}",
+        got[0].subject
+    );
+    assert!(got[0].text.contains("Paid by: card"), "{}", got[0].text);
+    only_pdf(&got[0]);
+
+    charges.then(&[Some("insufficient_funds"), None]);
+    advance(&app, "P1M").await;
+    let got = wait_for(&sink, 2).await;
+    let failed = &got[1];
+    assert_eq!(
+        failed.subject,
+        "Payment failed for your Team subscription — action needed"
+    );
+    for want in [
+        "We could not collect EUR 19.00 for your Team subscription",
+        "Next attempt: ",
+    ] {
+        assert!(failed.text.contains(want), "{want:?} in:\n{}", failed.text);
+    }
+    assert!(failed.attachments.is_empty());
+
+    advance(&app, "P3D").await;
+    let got = wait_for(&sink, 3).await;
+    let renewed = &got[2];
+    assert_eq!(renewed.subject, "Your Team subscription has renewed");
+    assert!(
+        renewed.text.contains("Amount paid: EUR 19.00"),
+        "{}",
+        renewed.text
+    );
+    let (_, pdf) = only_pdf(renewed);
+    assert!(pdf.contains("PAID"), "{pdf}");
+    assert_eq!(sink.received().len(), 3, "{:?}", subjects(&sink));
     app.stop().await;
 }

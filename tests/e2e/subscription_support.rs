@@ -20,6 +20,15 @@ pub const PLAN_PRICE: i64 = 1900;
 /// A server in test mode (no background sweeps: only the test clock moves things), with
 /// Stripe configured against `stripe` when given.
 pub async fn app_in_test_mode(backend: Backend, stripe: Option<String>) -> TestApp {
+    app_in_test_mode_with(backend, stripe, |_| {}).await
+}
+
+/// [`app_in_test_mode`], with the configuration then adjusted by `extra`.
+pub async fn app_in_test_mode_with(
+    backend: Backend,
+    stripe: Option<String>,
+    extra: impl FnOnce(&mut billing_api::config::Config) + Send + 'static,
+) -> TestApp {
     TestApp::start_with(backend, move |c| {
         c.test_mode = true;
         c.sweep_interval = std::time::Duration::from_secs(3600);
@@ -41,6 +50,7 @@ pub async fn app_in_test_mode(backend: Backend, stripe: Option<String>) -> TestA
                 c.gateway_env.set(k, v);
             }
         }
+        extra(c);
     })
     .await
 }

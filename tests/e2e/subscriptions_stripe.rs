@@ -23,8 +23,17 @@ pub(crate) async fn subscribed(
     backend: Backend,
     dunning: Value,
 ) -> (TestApp, wiremock::MockServer, Charges, String, String) {
+    subscribed_with(backend, dunning, |_| {}).await
+}
+
+/// [`subscribed`], with the server's configuration adjusted by `extra`.
+pub(crate) async fn subscribed_with(
+    backend: Backend,
+    dunning: Value,
+    extra: impl FnOnce(&mut billing_api::config::Config) + Send + 'static,
+) -> (TestApp, wiremock::MockServer, Charges, String, String) {
     let (stripe, charges) = stripe_stub().await;
-    let app = app_in_test_mode(backend, Some(stripe.uri())).await;
+    let app = app_in_test_mode_with(backend, Some(stripe.uri()), extra).await;
     let s = shop(&app).await;
     offer(&app, "stripe", "Karte").await;
     let plan = monthly_plan(&app, "team", dunning).await;
