@@ -18,6 +18,7 @@ mod authz_matrix;
 mod catalog;
 mod cli;
 mod concurrency;
+mod contract;
 mod conventions;
 mod crash;
 mod credit_lots;

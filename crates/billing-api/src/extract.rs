@@ -231,8 +231,9 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
 
 /// Parses the cursor pagination parameters (`limit` 1–100, `starting_after` an id).
 pub fn page(limit: Option<&str>, starting_after: Option<String>) -> Result<PageRequest, ApiError> {
+    // An empty `limit=` is not a number either (the document says integer): leave it out
+    // for the default.
     let limit = limit
-        .filter(|l| !l.is_empty())
         .map(|l| {
             l.parse::<u32>().map_err(|_| {
                 ApiError::invalid("limit", "limit must be a whole number between 1 and 100")

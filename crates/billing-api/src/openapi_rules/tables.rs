@@ -253,7 +253,9 @@ pub(super) fn object_rules() -> Vec<(&'static str, Value)> {
 
 /// Query parameters whose values the server checks, by operation path (`None`: every path).
 pub(super) fn query_rules() -> Vec<(Option<&'static str>, &'static str, Value)> {
-    use billing_domain::entities::{InvoiceStatus, LedgerKind, PaymentStatus, SubscriptionStatus};
+    use billing_domain::entities::{
+        EmailKind, InvoiceStatus, LedgerKind, PaymentStatus, SubscriptionStatus,
+    };
     fn with_empty(mut v: Vec<&'static str>) -> Value {
         v.push("");
         json!({ "type": "string", "enum": v })
@@ -293,6 +295,16 @@ pub(super) fn query_rules() -> Vec<(Option<&'static str>, &'static str, Value)> 
             Some("/v1/accounts/{id}/credits/ledger"),
             "kind",
             json!({ "type": "string", "pattern": kind }),
+        ),
+        (
+            Some("/v1/admin/emails"),
+            "kind",
+            with_empty(EmailKind::ALL.iter().map(|k| k.as_str()).collect()),
+        ),
+        (
+            Some("/v1/admin/emails"),
+            "status",
+            with_empty(vec!["queued", "sent", "failed"]),
         ),
         (None, "method", method),
         (None, "order", with_empty(vec!["asc", "desc"])),

@@ -19,11 +19,14 @@ pub struct EmailQuery {
     pub status: Option<String>,
 }
 
+/// A filter's value; an empty one filters nothing, like the other lists' filters.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
 impl EmailQuery {
     fn filter(&self) -> Result<EmailFilter, ValidationError> {
-        let kind = self
-            .kind
-            .as_deref()
+        let kind = given(&self.kind)
             .map(|k| {
                 EmailKind::parse(k).ok_or_else(|| {
                     let names: Vec<&str> = EmailKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -31,9 +34,7 @@ impl EmailQuery {
                 })
             })
             .transpose()?;
-        let status = self
-            .status
-            .as_deref()
+        let status = given(&self.status)
             .map(|s| {
                 EmailStatus::parse(s).ok_or_else(|| {
                     ValidationError::new("status", "must be one of queued, sent, failed")
@@ -41,9 +42,7 @@ impl EmailQuery {
             })
             .transpose()?;
         Ok(EmailFilter {
-            account_id: self
-                .account_id
-                .as_deref()
+            account_id: given(&self.account_id)
                 .map(|a| AccountId::parse(a, "account_id"))
                 .transpose()?,
             kind,
