@@ -195,6 +195,19 @@ async fn bad_account_input_writes_nothing(app: &TestApp) {
             json!({ "name": "A", "billing_profile": { "legal_name": "A", "billing_email": "a@b.example", "address": { "line1": "x", "city": "y", "country": "Germany" } } }),
             "billing_profile.address.country",
         ),
+        // The array form serde would read as a struct: the document says object.
+        (
+            json!({ "name": "A", "billing_profile": ["A", "a@b.example", ["x", null, "y", null, null, "DE"]] }),
+            "billing_profile",
+        ),
+        (
+            json!({ "name": "A", "billing_profile": { "legal_name": "A", "billing_email": "a@b.example", "address": ["x", null, "y", null, null, "DE"] } }),
+            "billing_profile.address",
+        ),
+        (
+            json!({ "name": "A", "billing_profile": { "legal_name": "A", "billing_email": "a@b.example", "address": { "line1": "x", "city": "y", "country": "DE" }, "tax_id": ["eu_vat", "DE123456789"] } }),
+            "billing_profile.tax_id",
+        ),
         (
             json!({ "name": "A", "billing_profile": { "legal_name": "A", "billing_email": "a@b.example", "address": { "line1": "x", "city": "y", "country": 49 } } }),
             "billing_profile.address.country",

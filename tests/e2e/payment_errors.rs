@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::shop::{NET, PDF, b64, buy, confirm, confirmation, entries, pid, shop};
+use crate::shop::{NET, PDF, PNG, b64, buy, confirm, confirmation, entries, pid, shop};
 use crate::support::{Backend, TestApp};
 
 crate::backends!(
@@ -36,6 +36,11 @@ async fn bad_confirmations_write_nothing(app: &TestApp) {
             "proof_url",
         ),
         (with("colour", json!("blue")), "colour"),
+        // The array form serde would read as a struct: the document says object.
+        (
+            with("proof_file", json!(["r.png", "image/png", b64(PNG)])),
+            "proof_file",
+        ),
         (
             with(
                 "proof_file",

@@ -103,6 +103,14 @@ async fn bad_config_input_writes_nothing(app: &TestApp) {
             .expect_refused();
         assert_eq!(r.param(), Some(param), "{body}: {}", r.body);
     }
+    // The array form serde would read as a struct: the document says object.
+    let mut b = sepa();
+    b["bank_details"] = json!(["Commerzbank", "Billing GmbH", "DE89370400440532013000"]);
+    let r = app
+        .post(&app.admin, "/v1/admin/payment-method-configs", b)
+        .await
+        .expect(400);
+    assert_eq!(r.param(), Some("bank_details"));
     let mut b = sepa();
     b["bank_details"]["iban"] = json!(null);
     let r = app

@@ -47,6 +47,7 @@ pub struct ConfirmationBody {
     /// Free text (≤ 1000).
     pub note: Option<String>,
     /// An uploaded receipt (PDF, PNG or JPEG), kept in the store.
+    #[serde(default, deserialize_with = "billing_domain::services::input::object")]
     pub proof_file: Option<ProofFileInput>,
 }
 

@@ -23,8 +23,10 @@ pub struct BillingProfileInput {
     /// Where invoices go.
     pub billing_email: Option<String>,
     /// Billing address; its country selects payment methods.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub address: Option<AddressInput>,
     /// Tax id: `{"type": "eu_vat|gb_vat|us_ein|other", "value": "…"}`.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub tax_id: Option<TaxIdInput>,
     /// Preferred ISO 4217 currency.
     pub preferred_currency: Option<String>,
@@ -82,6 +84,7 @@ pub struct CreateAccountInput {
     /// The platform's own id for this customer (≤ 200, unique).
     pub external_id: Option<String>,
     /// Billing details, optional at creation.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub billing_profile: Option<BillingProfileInput>,
     /// Record a `credits.low_balance` event when the balance falls below this.
     pub low_balance_threshold: Option<i64>,

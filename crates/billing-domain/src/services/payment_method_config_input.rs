@@ -78,8 +78,10 @@ pub struct PaymentMethodConfigInput {
     /// Instructions for the payer (≤ 2000).
     pub instructions: Option<String>,
     /// Required for bank transfers.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub bank_details: Option<BankDetailsInput>,
     /// Required for local wallets.
+    #[serde(default, deserialize_with = "crate::services::input::object")]
     pub wallet_details: Option<WalletDetailsInput>,
     /// Accepted currencies; empty or absent means any.
     pub currencies: Option<Vec<String>>,
