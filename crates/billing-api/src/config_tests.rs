@@ -164,3 +164,60 @@ fn a_bad_seller_email_or_logo_stops_the_start() {
     .expect_err("gif");
     assert!(e.to_string().contains(".png, .jpg or .svg"), "{e}");
 }
+
+#[test]
+fn mail_defaults_to_eml_files_from_the_seller_and_env_wins() {
+    let c = Config::from_sources(None, "", |_| None).expect("config");
+    assert!(c.mail.enabled);
+    assert_eq!(c.mail.smtp_url, None);
+    assert_eq!(c.mail.from, "billing@localhost");
+    assert_eq!(c.mail.dir, std::path::PathBuf::from("data/outbox-mail"));
+    let seller = "[seller]\nlegal_name = \"Nimbus \\\"Cloud\\\" Ltd\"\nemail = \"accounts@nimbus.example\"\n";
+    let c = Config::from_sources(Some(seller), "f.toml", |_| None).expect("config");
+    assert_eq!(
+        c.mail.from,
+        "\"Nimbus Cloud Ltd\" <accounts@nimbus.example>"
+    );
+    assert_eq!(c.mail.reply_to, None, "replies already reach the seller");
+    let file =
+        format!("{seller}[mail]\nfrom = \"billing@nimbus.example\"\ndir = \"/var/mail/out\"\n");
+    let c = Config::from_sources(Some(&file), "f.toml", |_| None).expect("config");
+    assert_eq!(c.mail.from, "billing@nimbus.example");
+    assert_eq!(
+        c.mail.reply_to.as_deref(),
+        Some("\"Nimbus Cloud Ltd\" <accounts@nimbus.example>"),
+        "replies go to the seller"
+    );
+    assert_eq!(c.mail.dir, std::path::PathBuf::from("/var/mail/out"));
+    let env = |k: &str| match k {
+        "BILLING_SMTP_URL" => Some("smtp+starttls://user:s3cret@mail.example:587".to_owned()),
+        "BILLING_MAIL_REPLY_TO" => Some("help@nimbus.example".to_owned()),
+        "BILLING_MAIL_ENABLED" => Some("false".to_owned()),
+        _ => None,
+    };
+    let c = Config::from_sources(Some(&file), "f.toml", env).expect("config");
+    assert!(!c.mail.enabled);
+    assert_eq!(c.mail.reply_to.as_deref(), Some("help@nimbus.example"));
+    let shown = format!("{:?}", c.mail);
+    assert!(
+        shown.contains("smtp+starttls://mail.example:587"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("s3cret"),
+        "the password is never shown: {shown}"
+    );
+}
+
+#[test]
+fn bad_mail_settings_stop_the_start_naming_the_setting() {
+    let bad = |k: &'static str, v: &'static str| {
+        Config::from_sources(None, "", move |n| (n == k).then(|| v.to_owned()))
+            .expect_err(k)
+            .to_string()
+    };
+    assert!(bad("BILLING_MAIL_FROM", "not an address").contains("BILLING_MAIL_FROM"));
+    assert!(bad("BILLING_MAIL_REPLY_TO", "@@").contains("BILLING_MAIL_REPLY_TO"));
+    assert!(bad("BILLING_SMTP_URL", "http://mail.example").contains("BILLING_SMTP_URL"));
+    assert!(bad("BILLING_MAIL_ENABLED", "maybe").contains("BILLING_MAIL_ENABLED"));
+}
