@@ -21,6 +21,8 @@ pub mod proration;
 pub mod subscription;
 pub mod subscription_period;
 pub mod subscription_schedule;
+pub mod tax;
+pub mod tax_amounts;
 
 pub use account::{Account, BillingProfile};
 pub use api_key::{ApiKey, ApiKeyScope, NewApiKeySecret};
@@ -48,5 +50,6 @@ pub use plan_change::{BilledSpan, PendingChange, PendingUpgrade, ScheduledChange
 pub use principal::Principal;
 pub use subscription::{CollectionMethod, Subscription, SubscriptionStatus};
 pub use subscription_period::SubscriptionPeriod;
+pub use tax::{SellerTax, TaxBuyer, TaxDecision, TaxRate, TaxTreatment};
 pub mod webhook_event;
 pub use webhook_event::WebhookEvent;

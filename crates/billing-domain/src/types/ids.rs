@@ -132,6 +132,8 @@ prefixed_id!(/// Credit lot id: one grant that debits, holds and expiries draw f
     CreditLotId, "lot", "credit lot");
 prefixed_id!(/// Outgoing e-mail id.
     EmailId, "eml", "e-mail");
+prefixed_id!(/// Tax rate id.
+    TaxRateId, "txr", "tax rate");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
