@@ -29,14 +29,7 @@ pub(crate) async fn run(state: Data<AppState>, interval: Duration, first_pass_no
         tracing::info!(to = %to, "mail worker started");
     }
     let mut ticker = crate::server::pass_ticker(interval, first_pass_now);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            () = state.lifecycle.sweeps_stopping() => break,
-        }
-        if state.lifecycle.sweeps_should_stop() {
-            break;
-        }
+    while crate::server::next_pass(&mut ticker, &state.lifecycle).await {
         pass(&state).await;
     }
 }

@@ -159,14 +159,7 @@ async fn sweeps(
         interval,
         first_pass_now,
     ));
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            () = state.lifecycle.sweeps_stopping() => break,
-        }
-        if state.lifecycle.sweeps_should_stop() {
-            break;
-        }
+    while next_pass(&mut ticker, &state.lifecycle).await {
         match state.payments.subscriptions.run_due().await {
             Ok(r) if r.steps == 0 && r.failures == 0 => {}
             Ok(r) => tracing::info!(
@@ -231,6 +224,18 @@ pub(crate) fn pass_ticker(interval: Duration, first_pass_now: bool) -> tokio::ti
     let mut ticker = tokio::time::interval_at(start, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker
+}
+
+/// Waits for the next tick of `ticker`; `false` once the sweeps are stopping.
+pub(crate) async fn next_pass(
+    ticker: &mut tokio::time::Interval,
+    lifecycle: &crate::lifecycle::Lifecycle,
+) -> bool {
+    tokio::select! {
+        _ = ticker.tick() => {}
+        () = lifecycle.sweeps_stopping() => return false,
+    }
+    !lifecycle.sweeps_should_stop()
 }
 
 /// The lease name of the janitor passes ([`sweep_once`] and the idempotency purge).
