@@ -4,11 +4,14 @@
 //! per secret, space-separated (two while a rotated secret overlaps the new one). Secrets are
 //! `whsec_` + base64 of 24 random bytes.
 //!
-//! This crate holds the signer; the endpoints, the delivery worker and the event catalog are
+//! This crate holds the signer and the endpoint URL guard (no requests to private, loopback
+//! or metadata addresses); the endpoints, the delivery worker and the event catalog are
 //! issue 15's next steps.
 //!
 //! [Standard Webhooks]: https://www.standardwebhooks.com
 
 mod signature;
+mod url_guard;
 
 pub use signature::{SecretError, WebhookSecret, signature_header, signed_headers};
+pub use url_guard::{UrlPolicy, UrlRefusal, check_addresses, check_url, is_public, resolve};
