@@ -6,6 +6,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod email_support;
 mod plan_change_support;
 mod shop;
 mod subscription_support;
@@ -24,6 +25,7 @@ mod crash;
 mod credit_lots;
 mod credits;
 mod emails;
+mod emails_more;
 mod gateway_paypal;
 mod gateway_stripe;
 mod gateways;

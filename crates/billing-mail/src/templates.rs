@@ -18,6 +18,7 @@ struct Values<'a> {
     plan: &'a str,
     balance: &'a str,
     threshold: &'a str,
+    still_due: &'a str,
 }
 
 impl<'a> Values<'a> {
@@ -33,6 +34,7 @@ impl<'a> Values<'a> {
             plan: s(&c.plan),
             balance: s(&c.balance),
             threshold: s(&c.threshold),
+            still_due: s(&c.still_due),
         }
     }
 }

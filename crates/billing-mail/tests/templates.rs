@@ -156,6 +156,25 @@ fn each_message_says_what_it_is_about() {
             .text
             .contains("Attached: INV-2026-000042.pdf")
     );
+    assert!(
+        text(EmailKind::PaymentApproved)
+            .text
+            .contains("Invoice INV-2026-000042 is paid.")
+    );
+    // A partial payment says what is left, not "paid".
+    let partial = MailContent {
+        still_due: Some("EUR 10.00".into()),
+        ..content(EmailKind::PaymentApproved)
+    };
+    let partial = t.render(&partial).unwrap();
+    assert!(
+        partial
+            .text
+            .contains("EUR 10.00 of invoice INV-2026-000042 is still due."),
+        "{}",
+        partial.text
+    );
+    assert!(!partial.text.contains("is paid"));
 }
 
 #[test]

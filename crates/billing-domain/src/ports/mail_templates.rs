@@ -51,6 +51,8 @@ pub struct MailContent {
     pub threshold: Option<String>,
     /// The attached file's name, if one is attached.
     pub attachment: Option<String>,
+    /// What is still due on the invoice after a partial payment, formatted.
+    pub still_due: Option<String>,
 }
 
 impl MailContent {
@@ -73,6 +75,7 @@ impl MailContent {
             balance: None,
             threshold: None,
             attachment: None,
+            still_due: None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn succeeded(payment: &Payment, invoice: &Invoice, at: OffsetDateTime) -> Ou
             "invoice_id": invoice.id,
             "invoice_number": invoice.number,
             "invoice_status": invoice.status,
+            "amount_due": invoice.amount_due,
             "payment_method": payment.method,
             "amount_received": payment.amount_received,
             "currency": payment.currency,

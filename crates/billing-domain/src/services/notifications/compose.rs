@@ -96,6 +96,12 @@ impl NotificationService {
                 let mut c = new(kind);
                 self.describe_payment(&mut c, &payment, &invoice);
                 c.amount = Some(format_amount(payment.amount_received, payment.currency));
+                // What the payment left due when it was made (a partial payment), not now.
+                c.still_due = p
+                    .get("amount_due")
+                    .and_then(Value::as_i64)
+                    .filter(|due| *due > 0)
+                    .map(|due| format_amount(due, invoice.currency));
                 c.date = Some(format_date(event.created_at));
                 c.plan = self.plan_name_of(&invoice).await?;
                 (c, Some(invoice))
