@@ -245,6 +245,13 @@ macro_rules! contract_suite {
                 job_lease_one_holder_until_it_runs_out,
                 job_lease_concurrent_takers_get_one_holder,
             }
+            portal {
+                portal_link_opens_once_with_its_flow,
+                portal_expired_link_opens_nothing,
+                portal_concurrent_openings_create_one_session,
+                portal_session_idle_and_absolute_timeouts,
+                portal_sign_out_and_revoke_all,
+            }
             plans {
                 plan_insert_get_update_list,
                 plan_slug_conflict_and_missing_write_nothing,

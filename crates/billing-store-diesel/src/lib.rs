@@ -180,6 +180,7 @@ impl Store {
             emails: Arc::new(repo::emails::EmailRepo(db.clone())),
             health: Arc::new(repo::health::HealthRepo(db.clone())),
             job_leases: Arc::new(repo::job_leases::JobLeaseRepo(db.clone())),
+            portal_sessions: Arc::new(repo::portal_sessions::PortalSessionRepo(db.clone())),
         }
     }
 

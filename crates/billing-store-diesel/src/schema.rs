@@ -476,6 +476,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use crate::sql_types::UtcTimestamp;
+    use diesel::sql_types::*;
+
+    portal_links (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        return_url -> Text,
+        flow_kind -> Nullable<Text>,
+        flow_target -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+        used_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use crate::sql_types::UtcTimestamp;
+    use diesel::sql_types::*;
+
+    portal_sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        account_id -> Text,
+        return_url -> Text,
+        flow_kind -> Nullable<Text>,
+        flow_target -> Nullable<Text>,
+        csrf_token -> Text,
+        created_at -> UtcTimestamp,
+        idle_expires_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+        revoked_at -> Nullable<UtcTimestamp>,
+    }
+}
+
 diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
 
 diesel::table! {
@@ -536,6 +571,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoice_number_sequences,
     gateway_retries,
     job_leases,
+    portal_links,
+    portal_sessions,
     credit_lots,
     lot_allocations,
 );

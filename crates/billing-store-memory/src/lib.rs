@@ -29,6 +29,7 @@ mod outbox;
 mod payment_change;
 mod payment_flow;
 mod plans;
+mod portal_sessions;
 mod reservations;
 mod state;
 mod subscriptions;
@@ -132,6 +133,7 @@ impl MemoryStore {
             emails: Arc::new(emails::MemoryEmails(s.clone())),
             health: Arc::new(MemoryHealth),
             job_leases: Arc::new(job_leases::MemoryJobLeases(s.clone())),
+            portal_sessions: Arc::new(portal_sessions::MemoryPortalSessions(s.clone())),
         }
     }
 

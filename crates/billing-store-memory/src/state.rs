@@ -72,6 +72,10 @@ pub(crate) struct State {
     pub webhook_events: HashMap<(PaymentMethodKind, String), WebhookEvent>,
     /// Leases on singleton jobs: job → (holder, leased until).
     pub job_leases: HashMap<String, (String, time::OffsetDateTime)>,
+    /// Portal links by token hash, portal sessions by id.
+    pub portal_links: HashMap<String, billing_domain::entities::PortalLink>,
+    pub portal_sessions:
+        BTreeMap<billing_domain::types::PortalSessionId, billing_domain::entities::PortalSession>,
 }
 
 /// A subscription row: the entity and the scheduler's claim on it.

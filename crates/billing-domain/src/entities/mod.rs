@@ -16,6 +16,7 @@ pub mod payment;
 pub mod payment_method;
 pub mod plan;
 pub mod plan_change;
+pub mod portal;
 pub mod principal;
 pub mod proration;
 pub mod subscription;
@@ -47,6 +48,7 @@ pub use payment_method::{
 };
 pub use plan::{DunningPolicy, FinalAction, Plan};
 pub use plan_change::{BilledSpan, PendingChange, PendingUpgrade, ScheduledChange};
+pub use portal::{PortalFlow, PortalLink, PortalSecret, PortalSession};
 pub use principal::Principal;
 pub use subscription::{CollectionMethod, Subscription, SubscriptionStatus};
 pub use subscription_period::SubscriptionPeriod;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::entities::ApiKeyScope;
 use crate::error::BillingError;
-use crate::types::{AccountId, ApiKeyId};
+use crate::types::{AccountId, ApiKeyId, PortalSessionId};
 
 /// The authenticated caller of a use case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,6 +16,9 @@ pub struct Principal {
     pub scope: ApiKeyScope,
     /// For `account` keys, the one account they are bound to.
     pub account_id: Option<AccountId>,
+    /// Set when the caller is an account owner in a billing-portal session: the account
+    /// scope of [`Principal::account_id`], acted on through the portal's pages.
+    pub portal_session: Option<PortalSessionId>,
 }
 
 impl Principal {
@@ -25,14 +28,28 @@ impl Principal {
             key_id: None,
             scope: ApiKeyScope::Admin,
             account_id: None,
+            portal_session: None,
         }
     }
 
-    /// A label for audit logs and ledger actors: the key id or `system`.
+    /// An account owner in billing-portal session `session`: exactly the rights of an
+    /// `account` key bound to `account`, so every tenancy rule applies unchanged.
+    pub fn portal(account: AccountId, session: PortalSessionId) -> Self {
+        Self {
+            key_id: None,
+            scope: ApiKeyScope::Account,
+            account_id: Some(account),
+            portal_session: Some(session),
+        }
+    }
+
+    /// A label for audit logs and ledger actors: the key id, `portal:<session>` or `system`.
     pub fn actor(&self) -> String {
-        self.key_id
-            .as_ref()
-            .map_or_else(|| "system".to_owned(), |k| k.to_string())
+        match (&self.key_id, &self.portal_session) {
+            (Some(k), _) => k.to_string(),
+            (None, Some(s)) => format!("portal:{s}"),
+            (None, None) => "system".to_owned(),
+        }
     }
 
     /// Operators only.

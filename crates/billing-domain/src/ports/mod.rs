@@ -24,6 +24,7 @@ pub mod mailer;
 pub mod outbox;
 pub mod payment_flow;
 pub mod plans;
+pub mod portal_sessions;
 pub mod subscriptions;
 pub mod webhooks;
 
@@ -52,6 +53,7 @@ pub use payment_flow::{
     RefundUpdate, RetryBackoff,
 };
 pub use plans::PlanRepository;
+pub use portal_sessions::{NewPortalSession, PortalSessionRepository};
 pub use subscriptions::{
     NewInvoice, SubscriptionChange, SubscriptionChangeOutcome, SubscriptionFilter,
     SubscriptionRepository,
@@ -101,4 +103,6 @@ pub struct Repositories {
     pub health: Arc<dyn StoreHealth>,
     /// Leases on singleton background jobs.
     pub job_leases: Arc<dyn JobLeaseRepository>,
+    /// Billing-portal links and sessions.
+    pub portal_sessions: Arc<dyn PortalSessionRepository>,
 }

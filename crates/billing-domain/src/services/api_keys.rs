@@ -178,6 +178,7 @@ impl ApiKeyService {
                     key_id: Some(k.id),
                     scope: k.scope,
                     account_id: k.account_id,
+                    portal_session: None,
                 };
                 let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
                 if cache.len() >= AUTH_CACHE_MAX {

@@ -24,6 +24,7 @@ pub mod payment_method_configs;
 pub mod payment_method_resolver;
 pub mod payments;
 pub mod plans;
+pub mod portal_sessions;
 pub mod purchases;
 pub mod refund_outcomes;
 pub mod refunds;
@@ -48,6 +49,7 @@ pub use payment_context::{GatewayRegistry, PaymentDeps, PaymentSettings};
 pub use payment_method_configs::PaymentMethodConfigService;
 pub use payment_method_resolver::{ExclusionReason, MethodDecision};
 pub use plans::PlanService;
+pub use portal_sessions::{PortalSessionService, PortalSettings};
 pub use reservations::ReservationService;
 
 /// The payment use cases: invoices, purchases, manual approvals, refunds, payment reads.

@@ -134,6 +134,8 @@ prefixed_id!(/// Outgoing e-mail id.
     EmailId, "eml", "e-mail");
 prefixed_id!(/// Tax rate id.
     TaxRateId, "txr", "tax rate");
+prefixed_id!(/// Billing-portal session id (not its cookie secret).
+    PortalSessionId, "psn", "portal session");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -423,6 +423,7 @@ pub(crate) fn admin() -> RequestContext {
             key_id: None,
             scope: ApiKeyScope::Admin,
             account_id: None,
+            portal_session: None,
         },
         request_id: None,
     }

@@ -59,6 +59,9 @@ impl Mocks {
             emails: Arc::new(billing_domain::ports::emails::MockEmailRepository::new()),
             health: Arc::new(MockStoreHealth::new()),
             job_leases: Arc::new(billing_domain::ports::job_leases::MockJobLeaseRepository::new()),
+            portal_sessions: Arc::new(
+                billing_domain::ports::portal_sessions::MockPortalSessionRepository::new(),
+            ),
         };
         Services::new(
             repos,
@@ -74,6 +77,7 @@ fn ctx(scope: ApiKeyScope, account: Option<&AccountId>) -> RequestContext {
             key_id: Some(ApiKeyId::generate(now())),
             scope,
             account_id: account.cloned(),
+            portal_session: None,
         },
         request_id: Some("req_test".into()),
     }

@@ -112,6 +112,7 @@ fn admin() -> RequestContext {
             key_id: None,
             scope: ApiKeyScope::Admin,
             account_id: None,
+            portal_session: None,
         },
         request_id: None,
     }

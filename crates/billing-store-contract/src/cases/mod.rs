@@ -17,6 +17,7 @@ pub mod misc;
 pub mod payment_changes;
 pub mod payments;
 pub mod plans;
+pub mod portal;
 pub mod refund_flow;
 pub mod subscription_claims;
 pub mod subscriptions;

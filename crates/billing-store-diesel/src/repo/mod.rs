@@ -15,6 +15,7 @@ pub(crate) mod outbox;
 pub(crate) mod payment_change;
 pub(crate) mod payment_flow;
 pub(crate) mod plans;
+pub(crate) mod portal_sessions;
 pub(crate) mod reconcile;
 pub(crate) mod subscriptions;
 pub(crate) mod webhooks;
