@@ -27,6 +27,8 @@ run: build
 	fi; \
 	echo "Admin API key (kept in $$keyfile; the README's walk-through calls it ADMIN):" >&2; \
 	cat $$keyfile
+	@echo "Billing portal of the sample account (one-time link, valid 10 minutes; 'target/debug/billing portal-link --sample' makes another):" >&2
+	@$(BIN_DEBUG) portal-link --sample --base-url http://$(BIND)
 	@echo "Serving on http://$(BIND)  (Ctrl-C to stop)" >&2
 	@exec $(BIN_DEBUG) serve --bind $(BIND)
 

@@ -7,6 +7,8 @@
 #   npm (the PayPal tests run the Prism mock server).
 # - poppler-utils: the invoice PDF tests read the text back with pdftotext and pdfinfo and
 #   turn pages into PNG with pdftoppm.
+# - chromium + chromium-driver: the billing portal's browser tests drive Debian's Chromium
+#   through ChromeDriver (headless); fonts-dejavu-core gives its pages a full Unicode font.
 set -euo pipefail
 missing=()
 pkg-config --exists libpq 2>/dev/null || [ -e /usr/lib/x86_64-linux-gnu/libpq.so ] || missing+=(libpq-dev)
@@ -16,6 +18,9 @@ pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -131,6 +131,10 @@ pub struct AppState {
     pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
     /// Failed-authentication counts of this process.
     pub auth_throttle: Arc<crate::auth_throttle::AuthThrottle>,
+    /// The billing portal's pages and their use cases (mounted under `/portal`).
+    pub portal: Data<billing_web::Portal>,
+    /// The base of portal links (`BILLING_PUBLIC_URL`); `None`: the request's own host.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -168,6 +172,22 @@ impl AppState {
             mailer,
             domain,
         );
+        let portal = Data::new(billing_web::Portal {
+            services: services.clone(),
+            payments: payments.clone(),
+            documents: documents.clone(),
+            sessions: billing_domain::services::PortalSessionService::new(
+                services.repos.clone(),
+                services.clock.clone(),
+                config.portal.sessions.clone(),
+            ),
+            settings: billing_web::WebSettings {
+                seller_name: config.seller.legal_name.clone(),
+                frame_ancestors: config.portal.frame_ancestors.clone(),
+                max_proof_bytes: config.payments.max_proof_bytes,
+                request_id: crate::request_id::current,
+            },
+        });
         let doc = openapi();
         let served = crate::openapi_rules::with_conventions(&doc);
         Self {
@@ -195,6 +215,8 @@ impl AppState {
             auth_throttle: Arc::new(crate::auth_throttle::AuthThrottle::new(
                 config.auth_failure_limit,
             )),
+            portal,
+            public_url: config.portal.public_url.clone(),
         }
     }
 
@@ -275,7 +297,9 @@ pub fn build(
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    let portal = state.portal.clone();
     app.app_data(state)
+        .service(billing_web::scope(portal))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))

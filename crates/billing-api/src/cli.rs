@@ -37,6 +37,22 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Print a one-time billing-portal link (10 minutes) for an account, or for the seeded
+    /// sample account with `--sample` (created if missing).
+    PortalLink {
+        /// The account (`acct_…`).
+        #[arg(long, conflicts_with = "sample", required_unless_present = "sample")]
+        account: Option<String>,
+        /// Use the sample account `make run` seeds.
+        #[arg(long)]
+        sample: bool,
+        /// Where the portal's "Return to app" link leads.
+        #[arg(long, default_value = "http://localhost:3000/")]
+        return_url: String,
+        /// The base of the link (default: `BILLING_PUBLIC_URL`, else `http://<bind>`).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
     /// API key administration.
     ApiKey {
         /// What to do with keys.

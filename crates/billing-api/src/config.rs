@@ -26,6 +26,7 @@
 //! | —                             | `BILLING_TEST_MODE`              | `false`; `true` mounts the test clock (`POST /v1/test/clock`) |
 //! | `[seller]`                    | `BILLING_SELLER_*` (see [`crate::config_seller`]) | the seller printed on invoices |
 //! | `[mail]`                      | `BILLING_SMTP_URL`, `BILLING_MAIL_*` (see [`crate::config_mail`]) | `.eml` files in `data/outbox-mail` |
+//! | —                             | `BILLING_PUBLIC_URL`, `BILLING_PORTAL_*` (see [`crate::config_portal`]) | links on the request's host, 30 min idle, 4 h sessions |
 
 use std::path::Path;
 use std::time::Duration;
@@ -146,6 +147,8 @@ pub struct Config {
     pub seller_logo: Option<billing_pdf::Logo>,
     /// Outgoing e-mail (`[mail]`, `BILLING_SMTP_URL`, `BILLING_MAIL_*`).
     pub mail: crate::config_mail::MailSettings,
+    /// The billing portal (`BILLING_PUBLIC_URL`, `BILLING_PORTAL_*`).
+    pub portal: crate::config_portal::PortalConfig,
 }
 
 /// The default database when nothing is configured.
@@ -175,6 +178,7 @@ impl Default for Config {
             seller: billing_domain::entities::Seller::default(),
             seller_logo: None,
             mail: crate::config_mail::MailSettings::default(),
+            portal: crate::config_portal::PortalConfig::default(),
         }
     }
 }
@@ -347,6 +351,7 @@ impl Config {
             c.test_mode = parse_env("BILLING_TEST_MODE", v, "must be true or false")?;
         }
         payment_env(&mut c.payments, &env)?;
+        c.portal = crate::config_portal::portal_config(&env)?;
         for name in GATEWAY_ENV {
             if let Some(v) = env(name) {
                 c.gateway_env.set(*name, v);

@@ -1,4 +1,4 @@
-//! The `billing` binary: `serve`, `migrate`, `seed`, `backup`, `api-key create`.
+//! The `billing` binary: `serve`, `migrate`, `seed`, `backup`, `portal-link`, `api-key create`.
 
 use anyhow::Context as _;
 use billing_api::cli::{ApiKeyCommand, Cli, Command};
@@ -34,6 +34,41 @@ fn main() -> anyhow::Result<()> {
                 payment_method_configs = report.payment_method_configs_created,
                 "seed finished"
             );
+        }
+        Command::PortalLink {
+            account,
+            sample,
+            return_url,
+            base_url,
+        } => {
+            let store = open(&config)?;
+            let state = billing_api::AppState::new(store, &config);
+            let rt = runtime()?;
+            let account = match (account, sample) {
+                (Some(a), _) => a,
+                (None, _) => rt
+                    .block_on(billing_api::seed_sample::sample_account(&state.services))
+                    .map_err(|e| anyhow::anyhow!("creating the sample account: {e}"))?
+                    .to_string(),
+            };
+            let input = billing_domain::services::portal_sessions::CreatePortalSessionInput {
+                account_id: Some(account),
+                return_url: Some(return_url),
+                flow: None,
+            };
+            let (token, link) = rt
+                .block_on(
+                    state
+                        .portal
+                        .sessions
+                        .create_link(&RequestContext::system(), input),
+                )
+                .map_err(|e| anyhow::anyhow!("creating the portal link: {e}"))?;
+            let base = base_url
+                .or_else(|| config.portal.public_url.clone())
+                .unwrap_or_else(|| format!("http://{}", config.bind));
+            tracing::info!(account = %link.account_id, expires_at = %link.expires_at, "portal link created; it works once, for 10 minutes");
+            println!("{}/portal/s/{}", base.trim_end_matches('/'), token.0);
         }
         Command::Backup { to } => {
             let store = StoreHandle::open(&config.database_url, 1)?;

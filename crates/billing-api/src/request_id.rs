@@ -49,7 +49,8 @@ pub async fn middleware(
     let id = from_header(&req);
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    // A portal link's token is a bearer secret: it never reaches a log line.
+    let path = billing_web::loggable_path(req.path()).into_owned();
     let state = req.app_data::<Data<AppState>>().cloned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     // No clone of the request may be held across this call: routing needs it unshared.

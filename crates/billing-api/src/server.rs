@@ -198,6 +198,11 @@ async fn sweeps(
                 }
                 Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
             }
+            match state.portal.sessions.prune().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "pruned ended portal links and sessions"),
+                Err(e) => tracing::warn!(error = %e, "portal session prune failed"),
+            }
         }
     }
     let _ = mail.await;

@@ -15,6 +15,7 @@ pub mod operations;
 pub mod payment_methods;
 pub mod payments;
 pub mod plans;
+pub mod portal;
 pub mod purchases;
 pub mod refunds;
 pub mod reservations;
@@ -72,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     manual_payments::configure(cfg);
     refunds::configure(cfg);
     gateways::configure(cfg);
+    portal::configure(cfg);
 }
 
 /// Maps a use case's error for a request whose `fields` come from the path: a malformed id
