@@ -9,6 +9,7 @@
 mod email_support;
 mod plan_change_support;
 mod shop;
+mod stripe_stub;
 mod subscription_support;
 mod support;
 

@@ -16,6 +16,9 @@ pub const PORTAL_CSS: &[u8] = include_bytes!("../static/portal.css");
 /// Our script: copy buttons and the htmx configuration hooks (no inline script anywhere).
 pub const PORTAL_JS: &[u8] = include_bytes!("../static/portal.js");
 
+/// The tab icon.
+pub const FAVICON_SVG: &[u8] = include_bytes!("../static/favicon.svg");
+
 /// One asset: its versioned path and content type.
 pub struct Asset {
     /// `/portal/assets/<name>-<hash>.<ext>`.
@@ -45,6 +48,9 @@ pub static HTMX: LazyLock<Asset> = LazyLock::new(|| {
         "text/javascript; charset=utf-8",
     )
 });
+/// The tab icon.
+pub static FAVICON: LazyLock<Asset> =
+    LazyLock::new(|| asset("favicon", "svg", FAVICON_SVG, "image/svg+xml"));
 /// Our script.
 pub static SCRIPT: LazyLock<Asset> =
     LazyLock::new(|| asset("portal", "js", PORTAL_JS, "text/javascript; charset=utf-8"));
@@ -56,7 +62,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
 #[get("/assets/{file}")]
 async fn serve(file: web::Path<String>) -> HttpResponse {
     let wanted = format!("/portal/assets/{file}");
-    for a in [&*CSS, &*HTMX, &*SCRIPT] {
+    for a in [&*CSS, &*HTMX, &*SCRIPT, &*FAVICON] {
         if a.path == wanted {
             return HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, a.content_type))

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::assets::{CSS, HTMX, SCRIPT};
+use crate::assets::{CSS, FAVICON, HTMX, SCRIPT};
 use crate::session::PortalRequest;
 
 /// The seller's name, for pages rendered without a session (error pages).
@@ -41,6 +41,7 @@ pub(crate) struct Layout {
     pub css: &'static str,
     pub htmx: &'static str,
     pub script: &'static str,
+    pub favicon: &'static str,
 }
 
 const NAV: [(&str, &str, &str); 8] = [
@@ -80,6 +81,7 @@ impl Layout {
             css: &CSS.path,
             htmx: &HTMX.path,
             script: &SCRIPT.path,
+            favicon: &FAVICON.path,
         }
     }
 
@@ -95,6 +97,7 @@ impl Layout {
             css: &CSS.path,
             htmx: &HTMX.path,
             script: &SCRIPT.path,
+            favicon: &FAVICON.path,
         }
     }
 }
