@@ -212,7 +212,10 @@ impl Browser {
             self.client.set_window_size(width, 900).await.unwrap();
             let height = self
                 .client
-                .execute("return document.documentElement.scrollHeight", vec![])
+                .execute(
+                    "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight",
+                    vec![],
+                )
                 .await
                 .unwrap()
                 .as_u64()

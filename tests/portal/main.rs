@@ -23,5 +23,6 @@ mod stripe_stub;
 mod browser;
 mod flows;
 mod links;
+mod plan;
 mod portal_support;
 mod stripe;

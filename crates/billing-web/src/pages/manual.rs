@@ -160,7 +160,13 @@ pub(crate) async fn render(
             .as_ref()
             .and_then(|d| d.instructions.clone())
             .unwrap_or_default(),
-        rows: details.map(|d| d.rows).unwrap_or_default(),
+        // Amount and reference are shown, with copy buttons, beside the details.
+        rows: details
+            .map(|d| d.rows)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(label, _)| label != "Amount" && label != "Reference")
+            .collect(),
         rejection,
         can_confirm: matches!(
             p.status,

@@ -40,8 +40,8 @@ struct PlanOption {
     id: String,
     name: String,
     price: String,
+    interval: String,
     credits: String,
-    features: Vec<String>,
     current: bool,
 }
 
@@ -53,17 +53,13 @@ fn option(p: &Plan, currency: Option<Currency>, current: bool) -> Option<PlanOpt
     Some(PlanOption {
         id: p.id.to_string(),
         name: p.name.to_string(),
-        price: format!(
-            "{} {}",
-            format::money(price.amount, price.currency),
-            interval(p)
-        ),
+        price: format::money(price.amount, price.currency),
+        interval: interval(p),
         credits: if p.credits_per_period > 0 {
             format!("{} each period", format::credits(p.credits_per_period))
         } else {
             String::new()
         },
-        features: p.features.clone(),
         current,
     })
 }
