@@ -74,6 +74,7 @@ pub(crate) fn portal_config(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -76,6 +76,7 @@ async fn serve(file: web::Path<String>) -> HttpResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

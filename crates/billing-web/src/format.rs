@@ -148,6 +148,7 @@ pub fn ledger_kind(k: LedgerKind) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -106,6 +106,7 @@ fn capitalised(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use billing_domain::ValidationError;

@@ -88,3 +88,15 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
         None => std::borrow::Cow::Borrowed(path),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_tokens_never_reach_the_access_log() {
+        assert_eq!(
+            super::loggable_path("/portal/s/hNBCu92-zUFBPZYfrKjzWyR9xaLQ1Z87VSlbZe8lyuM"),
+            "/portal/s/<redacted>"
+        );
+        assert_eq!(super::loggable_path("/portal/invoices"), "/portal/invoices");
+    }
+}

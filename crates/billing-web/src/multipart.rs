@@ -96,6 +96,7 @@ pub(crate) fn parse(body: &[u8], boundary: &str) -> Option<Multipart> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -94,6 +94,7 @@ pub fn token_matches(presented: &str, expected: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;

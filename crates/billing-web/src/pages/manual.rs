@@ -312,6 +312,7 @@ fn parse_amount(text: &str, exponent: u8) -> Option<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{major, parse_amount};
 

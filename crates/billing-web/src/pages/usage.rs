@@ -266,6 +266,7 @@ async fn csv(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::cell;
 
