@@ -43,6 +43,7 @@ mod plan_changes;
 mod plan_changes_card;
 mod plan_changes_scheduled;
 mod plans;
+mod portal_links;
 mod processes;
 mod purchases;
 mod refund_failures;

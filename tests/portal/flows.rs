@@ -96,6 +96,38 @@ async fn bank_transfer_with_proof_then_approval(backend: Backend) {
     );
     assert_eq!(stored.body["confirmation"]["amount"], 2610);
 
+    // the operator cannot match it and rejects it: the payer sees why, and reports again
+    app.post(
+        &app.admin,
+        &format!("/v1/admin/payments/{pid}/reject"),
+        json!({ "reason": "no transfer with this reference has arrived yet" }),
+    )
+    .await
+    .expect(200);
+    b.client.refresh().await.unwrap();
+    b.wait_attr(
+        "#manual-payment",
+        "data-state",
+        "rejected",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        b.text("[data-testid=rejection]").await,
+        "no transfer with this reference has arrived yet"
+    );
+    b.look("manual-payment-rejected").await;
+    b.fill("payer_name", "Kunde GmbH").await;
+    b.fill("note", "sent again on Monday").await;
+    b.click("[data-testid=confirm-transfer]").await;
+    b.wait_attr(
+        "#manual-payment",
+        "data-state",
+        "pending_approval",
+        Duration::from_secs(10),
+    )
+    .await;
+
     // an operator approves over the API; the page shows it, and the balance has the credits
     app.post(
         &app.admin,

@@ -173,6 +173,53 @@ async fn links_sessions_and_refusals(backend: Backend) {
         "nothing saved on error"
     );
 
+    // The domain decides, not the page: a confirmation of a payment that is no longer
+    // awaiting a transfer is refused with the use case's own message, whatever was posted.
+    let mine = buy(&app, &s).await;
+    let mine_id = pid(&mine);
+    app.post(
+        &app.admin,
+        &format!("/v1/admin/payments/{mine_id}/approve"),
+        serde_json::json!({}),
+    )
+    .await
+    .expect(200);
+    let reference = mine["next_action"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let late = raw
+        .post(
+            &format!("/portal/payments/{mine_id}/confirmation"),
+            &[
+                ("_csrf", token),
+                ("reference", &reference),
+                ("amount", "26.10"),
+                ("paid_on", "2026-12-01"),
+                ("payer_name", "Kunde"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(late.status(), 409);
+    assert!(
+        late.text()
+            .await
+            .unwrap()
+            .contains("only a payment awaiting transfer")
+    );
+
+    // The invoice PDF of the account's own invoice.
+    let pdf = raw
+        .get(&format!(
+            "/portal/invoices/{}/pdf",
+            mine["invoice"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+
     // Usage as CSV.
     let csv = raw.get("/portal/usage.csv").await;
     assert_eq!(csv.status(), 200);

@@ -10,4 +10,5 @@ mod gateway_janitor;
 mod gateway_webhooks;
 mod mocked;
 mod payment_method_resolver;
+mod portal_sessions;
 mod refunds;

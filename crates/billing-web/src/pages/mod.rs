@@ -9,6 +9,7 @@ mod manual;
 mod overview;
 mod payments;
 mod plan;
+mod plan_actions;
 mod usage;
 mod views;
 

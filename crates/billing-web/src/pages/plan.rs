@@ -3,29 +3,24 @@
 //! there is no plan. Every decision (what a change costs, when it applies, who may cancel)
 //! is the subscription use cases'.
 
-use actix_web::web::{Bytes, Data, Query, ServiceConfig};
-use actix_web::{HttpRequest, HttpResponse, get, post};
+use actix_web::web::{Data, Query, ServiceConfig};
+use actix_web::{HttpResponse, get};
 use askama::Template;
 use billing_domain::entities::{Plan, Subscription, SubscriptionStatus};
-use billing_domain::services::subscriptions::{
-    CancelInput, ChangeOutcome, ChangePlanInput, CreateSubscriptionInput,
-};
+use billing_domain::services::subscriptions::{ChangeOutcome, ChangePlanInput};
 use billing_domain::types::{Currency, PageRequest};
 use serde::Deserialize;
 
 use crate::format::{self, Badge};
-use crate::forms::{self, FieldErrors, Fields};
+use crate::forms::{self, FieldErrors};
 use crate::layout::Layout;
-use crate::pages::{account, html, see_other};
+use crate::pages::{account, html};
 use crate::session::PortalRequest;
 use crate::{PageError, Portal};
 
 pub(crate) fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(show)
-        .service(cancel)
-        .service(resume)
-        .service(change)
-        .service(subscribe);
+    cfg.service(show);
+    super::plan_actions::configure(cfg);
 }
 
 fn interval(p: &Plan) -> String {
@@ -75,7 +70,7 @@ struct Current {
     can_cancel: bool,
 }
 
-struct Preview {
+pub(super) struct Preview {
     plan_id: String,
     plan_name: String,
     at: String,
@@ -94,7 +89,7 @@ struct PlanPage {
     errors: FieldErrors,
 }
 
-async fn current_sub(
+pub(super) async fn current_sub(
     portal: &Portal,
     r: &PortalRequest,
 ) -> Result<Option<Subscription>, PageError> {
@@ -118,7 +113,7 @@ async fn current_sub(
     }))
 }
 
-async fn render(
+pub(super) async fn render(
     portal: &Portal,
     r: &PortalRequest,
     preview: Option<Preview>,
@@ -314,120 +309,6 @@ async fn show(
         }
         Err(e) => {
             let errors = forms::field_error(e, &["plan_id"])?;
-            render(&portal, &r, None, errors).await
-        }
-    }
-}
-
-async fn posted(req: &HttpRequest, r: &PortalRequest, body: &[u8]) -> Result<Fields, PageError> {
-    let form = Fields::parse(body)?;
-    forms::check(req, r, form.get(forms::CSRF_FIELD).as_deref())?;
-    Ok(form)
-}
-
-#[post("/plan/cancel")]
-async fn cancel(
-    req: HttpRequest,
-    portal: Data<Portal>,
-    r: PortalRequest,
-    body: Bytes,
-) -> Result<HttpResponse, PageError> {
-    let form = posted(&req, &r, &body).await?;
-    let id = form.get("subscription_id").ok_or(PageError::NotFound)?;
-    let input = CancelInput {
-        at_period_end: Some(true),
-        reason: Some("canceled by the account owner in the billing portal".into()),
-        refund: None,
-    };
-    portal
-        .payments
-        .subscriptions
-        .cancel(&r.ctx, r.account(), &id, input)
-        .await?;
-    Ok(see_other("/portal/plan"))
-}
-
-#[post("/plan/resume")]
-async fn resume(
-    req: HttpRequest,
-    portal: Data<Portal>,
-    r: PortalRequest,
-    body: Bytes,
-) -> Result<HttpResponse, PageError> {
-    let form = posted(&req, &r, &body).await?;
-    let id = form.get("subscription_id").ok_or(PageError::NotFound)?;
-    portal
-        .payments
-        .subscriptions
-        .resume(&r.ctx, r.account(), &id)
-        .await?;
-    Ok(see_other("/portal/plan"))
-}
-
-#[post("/plan/change")]
-async fn change(
-    req: HttpRequest,
-    portal: Data<Portal>,
-    r: PortalRequest,
-    body: Bytes,
-) -> Result<HttpResponse, PageError> {
-    let form = posted(&req, &r, &body).await?;
-    let sub = current_sub(&portal, &r).await?.ok_or(PageError::NotFound)?;
-    let input = ChangePlanInput {
-        plan_id: form.get("plan_id"),
-        proration_at: form.get("proration_at"),
-        ..ChangePlanInput::default()
-    };
-    match portal
-        .payments
-        .subscriptions
-        .change_plan(&r.ctx, r.account(), sub.id.as_str(), input)
-        .await
-    {
-        Ok(c) => Ok(match (c.next_action, c.invoice) {
-            (Some(billing_domain::entities::NextAction::RedirectToUrl { url }), _) => {
-                see_other(&url)
-            }
-            (_, Some(inv)) if inv.amount_due > 0 => {
-                see_other(&format!("/portal/invoices/{}", inv.id))
-            }
-            _ => see_other("/portal/plan"),
-        }),
-        Err(e) => {
-            let errors = forms::field_error(e, &["plan_id", "proration_at"])?;
-            render(&portal, &r, None, errors).await
-        }
-    }
-}
-
-#[post("/plan/subscribe")]
-async fn subscribe(
-    req: HttpRequest,
-    portal: Data<Portal>,
-    r: PortalRequest,
-    body: Bytes,
-) -> Result<HttpResponse, PageError> {
-    let form = posted(&req, &r, &body).await?;
-    let input = CreateSubscriptionInput {
-        plan_id: form.get("plan_id"),
-        payment_method: form.get("payment_method"),
-        ..CreateSubscriptionInput::default()
-    };
-    match portal
-        .payments
-        .subscriptions
-        .create(&r.ctx, r.account(), input)
-        .await
-    {
-        Ok(done) => Ok(match (done.next_action, done.payment) {
-            (Some(billing_domain::entities::NextAction::RedirectToUrl { url }), _) => {
-                see_other(&url)
-            }
-            (_, Some(p)) => see_other(&format!("/portal/payments/{}", p.id)),
-            _ => see_other("/portal/plan"),
-        }),
-        Err(e) => {
-            let errors = forms::field_error(e, &["plan_id", "payment_method"])?;
             render(&portal, &r, None, errors).await
         }
     }
