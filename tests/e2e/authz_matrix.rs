@@ -46,6 +46,8 @@ const SERVICE_ACCOUNT_ROUTES: &[(&str, &str)] = &[
         "POST",
         "/v1/accounts/{id}/credits/reservations/{rid}/release",
     ),
+    // Ending an account's portal sessions is the platform's (or an operator's) call.
+    ("DELETE", "/v1/accounts/{id}/portal-sessions"),
 ];
 
 /// Routes outside /v1/admin that only an operator may call.

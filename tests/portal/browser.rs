@@ -10,6 +10,22 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
+/// axe-core's source, installed from npm by `scripts/axe/install.sh` (once per test binary).
+fn axe_source() -> &'static str {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/axe/install.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "installing axe-core failed");
+        let path = String::from_utf8(out.stdout).unwrap();
+        std::fs::read_to_string(path.trim()).unwrap()
+    })
+}
+
 /// Phone and desktop widths every page is looked at in.
 pub const WIDTHS: [(u32, &str); 2] = [(1280, "desktop"), (390, "phone")];
 
@@ -208,6 +224,11 @@ impl Browser {
             })
             .collect();
         assert!(errors.is_empty(), "console errors on {name}: {errors:?}");
+        let violations = self.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "accessibility (WCAG 2 AA) on {name}: {violations:#?}"
+        );
         for (width, label) in WIDTHS {
             self.client.set_window_size(width, 900).await.unwrap();
             let height = self
@@ -226,6 +247,33 @@ impl Browser {
             std::fs::write(self.shots.join(format!("{name}-{label}.png")), png).unwrap();
         }
         self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    /// axe-core's serious and critical WCAG 2 A/AA violations on the current page, as
+    /// `rule: target…` lines. axe is injected through WebDriver (the page's CSP does not
+    /// apply to it), never served by the portal.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let run = format!(
+            "{}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
+               .then(r => done({{ engine: r.testEngine.name, passes: r.passes.length,\n\
+                 violations: r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\n\
+                 .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')) }}))\n\
+               .catch(e => done({{ engine: 'failed: ' + e }}));",
+            axe_source()
+        );
+        let found = self.client.execute_async(&run, vec![]).await.unwrap();
+        assert_eq!(found["engine"], "axe-core", "axe did not run: {found}");
+        assert!(
+            found["passes"].as_u64().unwrap_or(0) >= 5,
+            "axe checked nothing: {found}"
+        );
+        found["violations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Ends the session and the driver.

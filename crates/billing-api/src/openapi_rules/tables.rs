@@ -25,6 +25,10 @@ pub(super) fn text(max: u64) -> Value {
     json!({ "minLength": 1, "maxLength": max, "pattern": TEXT })
 }
 
+/// A portal `return_url`: http(s), a host without credentials, printable ASCII without
+/// spaces, quotes or angle brackets.
+const RETURN_URL: &str = "^https?://[!$-.0-;=A-~]+([/?#][!#-;=?-~]*)?$";
+
 /// Optional text: empty (or white space) means absent; otherwise as [`text`].
 const OPT_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
@@ -178,6 +182,21 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
         ("CancelInput", &[], json!({ "reason": opt_text(500) })),
         ("RefundInput", &["reason"], json!({ "reason": text(500) })),
         ("ReasonInput", &[], json!({ "reason": text(500) })),
+        (
+            "OptionalReasonInput",
+            &[],
+            json!({ "reason": opt_text(500) }),
+        ),
+        (
+            "CreatePortalSessionInput",
+            &["account_id", "return_url"],
+            json!({ "account_id": id("acct"), "return_url": { "type": "string", "maxLength": 2000, "pattern": RETURN_URL } }),
+        ),
+        (
+            "PortalFlowInput",
+            &["type"],
+            json!({ "type": one_of(&["buy_credits", "pay_invoice", "manual_payment", "subscription"]), "invoice_id": id("inv"), "payment_id": id("pay") }),
+        ),
         ("ApproveInput", &[], json!({ "note": opt_text(1000) })),
         (
             "ConfirmationBody",
@@ -238,6 +257,15 @@ pub(super) fn object_rules() -> Vec<(&'static str, Value)> {
         (
             "BankDetailsInput",
             json!({ "anyOf": [nonempty("iban"), nonempty("account_number")] }),
+        ),
+        // A flow names the invoice or the payment its type needs, and nothing else.
+        (
+            "PortalFlowInput",
+            json!({ "oneOf": [
+                { "properties": { "type": { "enum": ["buy_credits", "subscription"] }, "invoice_id": { "type": "null" }, "payment_id": { "type": "null" } } },
+                { "properties": { "type": { "const": "pay_invoice" }, "invoice_id": { "type": "string" }, "payment_id": { "type": "null" } }, "required": ["invoice_id"] },
+                { "properties": { "type": { "const": "manual_payment" }, "payment_id": { "type": "string" }, "invoice_id": { "type": "null" } }, "required": ["payment_id"] }
+            ] }),
         ),
         // Only account keys are bound to an account, and they must be.
         (

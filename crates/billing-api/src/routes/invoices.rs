@@ -4,7 +4,7 @@ use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpResponse, get, post};
 use billing_domain::entities::{Invoice, InvoiceStatus};
 use billing_domain::ports::InvoiceFilter;
-use billing_domain::services::invoices::{ManualInvoiceInput, ReasonInput};
+use billing_domain::services::invoices::{ManualInvoiceInput, OptionalReasonInput, ReasonInput};
 use billing_domain::types::AccountId;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -132,7 +132,7 @@ async fn void(
 }
 
 /// Write an invoice off (admin; optional `reason`); it can still be paid or voided later.
-#[utoipa::path(tag = "invoices", request_body(content = ReasonInput, description = "Optional"), params(("id" = String, Path, description = "Invoice id"),
+#[utoipa::path(tag = "invoices", request_body(content = OptionalReasonInput, description = "Optional"), params(("id" = String, Path, description = "Invoice id"),
     ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")), security(("bearer" = [])),
     responses((status = 200, body = Invoice), PostErrors))]
 #[post("/v1/admin/invoices/{id}/mark-uncollectible")]
@@ -140,7 +140,7 @@ async fn mark_uncollectible(
     state: Data<AppState>,
     auth: Auth,
     id: Path<String>,
-    body: OptionalJsonBody<ReasonInput>,
+    body: OptionalJsonBody<OptionalReasonInput>,
 ) -> HandlerResult {
     Ok(HttpResponse::Ok().json(
         state

@@ -51,12 +51,21 @@ pub struct ManualInvoiceInput {
     pub metadata: Option<BTreeMap<String, String>>,
 }
 
-/// A reason as sent (void, uncollectible, reject).
+/// A reason as sent (void, reject): required.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
     /// Why (≤ 500).
+    pub reason: Option<String>,
+}
+
+/// A reason that may be left out (mark uncollectible): blank means none.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OptionalReasonInput {
+    /// Why (≤ 500), if said.
     pub reason: Option<String>,
 }
 
@@ -301,7 +310,7 @@ impl InvoiceService {
         &self,
         ctx: &RequestContext,
         id: &str,
-        input: ReasonInput,
+        input: OptionalReasonInput,
     ) -> BillingResult<Invoice> {
         ctx.principal.ensure_admin()?;
         let reason = BoundedText::optional(input.reason.as_deref(), "reason", 500)?

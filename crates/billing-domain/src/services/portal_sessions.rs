@@ -249,13 +249,15 @@ impl PortalSessionService {
                 "must name a host, without credentials",
             ));
         }
-        if url
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"')
+        // Printable ASCII only (a platform percent-encodes the rest): nothing that could
+        // break out of the attribute the URL is printed in.
+        if !url
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"'))
         {
             return Err(ValidationError::new(
                 field,
-                "must not contain spaces, quotes or angle brackets",
+                "must be printable ASCII without spaces, quotes or angle brackets (percent-encode the rest)",
             ));
         }
         let allowed = self.settings.return_origins.is_empty()
