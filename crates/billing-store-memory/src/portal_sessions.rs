@@ -79,7 +79,11 @@ impl PortalSessionRepository for MemoryPortalSessions {
                 .values_mut()
                 .find(|x| x.token_hash == token_hash && x.is_live(now));
             Ok(found.map(|x| {
-                x.idle_expires_at = idle_until.min(x.expires_at);
+                // Like the database stores: renewed only when it moves by a minute or more.
+                let renewed = idle_until.min(x.expires_at);
+                if renewed - x.idle_expires_at >= time::Duration::MINUTE {
+                    x.idle_expires_at = renewed;
+                }
                 x.clone()
             }))
         })

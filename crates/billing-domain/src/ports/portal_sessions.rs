@@ -42,7 +42,8 @@ pub trait PortalSessionRepository: Send + Sync {
 
     /// The session whose cookie hashes to `token_hash` if it is live at `now` (not
     /// revoked, before both timeouts); its idle expiry moves to `idle_until` (capped at its
-    /// absolute expiry). `None` otherwise, and nothing changes.
+    /// absolute expiry) when that moves it by a minute or more, so frequent requests do not
+    /// each write. `None` otherwise, and nothing changes.
     async fn touch_session(
         &self,
         token_hash: &str,

@@ -135,6 +135,14 @@ pub async fn portal_session_idle_and_absolute_timeouts(h: &Harness) {
         .unwrap();
     assert_eq!(touched.idle_expires_at, t20 + Duration::minutes(30));
     assert_eq!(touched.id, s.id);
+    // A request 30 seconds later moves the timeout by less than a minute: nothing written.
+    let t20b = t20 + Duration::seconds(30);
+    let same = repo
+        .touch_session("cookie-t", t20b, t20b + Duration::minutes(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(same.idle_expires_at, t20 + Duration::minutes(30));
     // 45 minutes in: still live (renewed), and renewal is capped at the absolute lifetime.
     let t45 = at(0) + Duration::minutes(45);
     let capped = repo

@@ -14,6 +14,9 @@ use crate::repo::{Db, insert_audit};
 use crate::schema::{portal_links as pl, portal_sessions as ps};
 use crate::sql_types::UtcDateTime;
 
+/// The smallest move of a session's idle timeout worth a write.
+const IDLE_RENEWAL_STEP: time::Duration = time::Duration::MINUTE;
+
 /// Portal links and sessions.
 #[derive(Clone)]
 pub(crate) struct PortalSessionRepo(pub(crate) Db);
@@ -153,10 +156,15 @@ impl PortalSessionRepository for PortalSessionRepo {
                     let Some(mut row) = row else {
                         return Ok(None);
                     };
-                    row.idle_expires_at = ts(idle_until.min(row.expires_at.0));
-                    diesel::update(ps::table.find(&row.id))
-                        .set(ps::idle_expires_at.eq(row.idle_expires_at))
-                        .execute(conn)?;
+                    let renewed = idle_until.min(row.expires_at.0);
+                    // A page polling every 2 s need not write every 2 s: renew only when the
+                    // timeout moves by a minute or more.
+                    if renewed - row.idle_expires_at.0 >= IDLE_RENEWAL_STEP {
+                        row.idle_expires_at = ts(renewed);
+                        diesel::update(ps::table.find(&row.id))
+                            .set(ps::idle_expires_at.eq(row.idle_expires_at))
+                            .execute(conn)?;
+                    }
                     Ok(Some(session(row)))
                 })
             })
