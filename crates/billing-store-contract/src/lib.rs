@@ -245,6 +245,10 @@ macro_rules! contract_suite {
                 job_lease_one_holder_until_it_runs_out,
                 job_lease_concurrent_takers_get_one_holder,
             }
+            tax_rates {
+                tax_rate_insert_get_list_update,
+                tax_rate_one_active_per_country_and_region,
+            }
             portal {
                 portal_link_opens_once_with_its_flow,
                 portal_expired_link_opens_nothing,

@@ -181,6 +181,7 @@ impl Store {
             health: Arc::new(repo::health::HealthRepo(db.clone())),
             job_leases: Arc::new(repo::job_leases::JobLeaseRepo(db.clone())),
             portal_sessions: Arc::new(repo::portal_sessions::PortalSessionRepo(db.clone())),
+            tax_rates: Arc::new(repo::tax_rates::TaxRateRepo(db.clone())),
         }
     }
 

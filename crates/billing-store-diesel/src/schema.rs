@@ -511,6 +511,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use crate::sql_types::UtcTimestamp;
+    use diesel::sql_types::*;
+
+    tax_rates (id) {
+        id -> Text,
+        display_name -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        percentage -> Text,
+        inclusive -> Bool,
+        active -> Bool,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
 
 diesel::table! {
@@ -573,6 +590,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     portal_links,
     portal_sessions,
+    tax_rates,
     credit_lots,
     lot_allocations,
 );

@@ -33,6 +33,7 @@ mod portal_sessions;
 mod reservations;
 mod state;
 mod subscriptions;
+mod tax_rates;
 mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -134,6 +135,7 @@ impl MemoryStore {
             health: Arc::new(MemoryHealth),
             job_leases: Arc::new(job_leases::MemoryJobLeases(s.clone())),
             portal_sessions: Arc::new(portal_sessions::MemoryPortalSessions(s.clone())),
+            tax_rates: Arc::new(tax_rates::MemoryTaxRates(s.clone())),
         }
     }
 

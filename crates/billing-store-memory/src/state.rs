@@ -76,6 +76,7 @@ pub(crate) struct State {
     pub portal_links: HashMap<String, billing_domain::entities::PortalLink>,
     pub portal_sessions:
         BTreeMap<billing_domain::types::PortalSessionId, billing_domain::entities::PortalSession>,
+    pub tax_rates: BTreeMap<billing_domain::types::TaxRateId, billing_domain::entities::TaxRate>,
 }
 
 /// A subscription row: the entity and the scheduler's claim on it.

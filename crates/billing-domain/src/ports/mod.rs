@@ -26,6 +26,7 @@ pub mod payment_flow;
 pub mod plans;
 pub mod portal_sessions;
 pub mod subscriptions;
+pub mod tax_rates;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub use subscriptions::{
     NewInvoice, SubscriptionChange, SubscriptionChangeOutcome, SubscriptionFilter,
     SubscriptionRepository,
 };
+pub use tax_rates::TaxRateRepository;
 pub use webhooks::{RecordOutcome, WebhookEventRepository};
 
 use crate::error::RepoError;
@@ -105,4 +107,6 @@ pub struct Repositories {
     pub job_leases: Arc<dyn JobLeaseRepository>,
     /// Billing-portal links and sessions.
     pub portal_sessions: Arc<dyn PortalSessionRepository>,
+    /// Tax rates.
+    pub tax_rates: Arc<dyn TaxRateRepository>,
 }

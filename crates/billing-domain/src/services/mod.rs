@@ -31,6 +31,7 @@ pub mod refunds;
 pub mod reservations;
 pub mod settlement;
 pub mod subscriptions;
+pub mod tax_rates;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -62,6 +62,7 @@ impl Mocks {
             portal_sessions: Arc::new(
                 billing_domain::ports::portal_sessions::MockPortalSessionRepository::new(),
             ),
+            tax_rates: Arc::new(billing_domain::ports::tax_rates::MockTaxRateRepository::new()),
         };
         Services::new(
             repos,

@@ -21,3 +21,4 @@ pub mod portal;
 pub mod refund_flow;
 pub mod subscription_claims;
 pub mod subscriptions;
+pub mod tax_rates;

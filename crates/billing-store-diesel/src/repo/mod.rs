@@ -18,6 +18,7 @@ pub(crate) mod plans;
 pub(crate) mod portal_sessions;
 pub(crate) mod reconcile;
 pub(crate) mod subscriptions;
+pub(crate) mod tax_rates;
 pub(crate) mod webhooks;
 
 use billing_domain::RepoError;

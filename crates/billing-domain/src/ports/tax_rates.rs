@@ -1,0 +1,21 @@
+//! Tax rates port.
+
+use crate::entities::{AuditEntry, TaxRate};
+use crate::error::RepoError;
+use crate::types::TaxRateId;
+
+/// Stores the tax rates operators configure. At most one **active** rate per country and
+/// region (no region counts as a place of its own): the store refuses a second with
+/// `RepoError::Conflict`, so two concurrent operators cannot both create one.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait TaxRateRepository: Send + Sync {
+    /// Inserts a rate and its audit entry, atomically.
+    async fn insert(&self, rate: &TaxRate, audit: &AuditEntry) -> Result<(), RepoError>;
+    /// One rate.
+    async fn get(&self, id: &TaxRateId) -> Result<Option<TaxRate>, RepoError>;
+    /// Every rate, by country, then region, then id.
+    async fn list(&self) -> Result<Vec<TaxRate>, RepoError>;
+    /// Replaces a rate and writes its audit entry, atomically. `NotFound` if absent.
+    async fn update(&self, rate: &TaxRate, audit: &AuditEntry) -> Result<(), RepoError>;
+}

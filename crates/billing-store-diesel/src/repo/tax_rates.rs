@@ -1,0 +1,118 @@
+//! [`TaxRateRepository`] over Diesel. The partial unique index refuses a second active rate
+//! for a country and region (mapped to `RepoError::Conflict`).
+
+use billing_domain::RepoError;
+use billing_domain::entities::{AuditEntry, TaxRate};
+use billing_domain::ports::TaxRateRepository;
+use billing_domain::types::{CountryCode, TaxRateId};
+use diesel::prelude::*;
+
+use crate::convert::ts;
+use crate::dialect::write_transaction;
+use crate::error::{DbResult, corrupt};
+use crate::repo::{Db, insert_audit};
+use crate::schema::tax_rates as tr;
+use crate::sql_types::UtcDateTime;
+
+/// Tax rates.
+#[derive(Clone)]
+pub(crate) struct TaxRateRepo(pub(crate) Db);
+
+/// `tax_rates`.
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = tr, treat_none_as_null = true)]
+struct RateRow {
+    id: String,
+    display_name: String,
+    country: String,
+    region: Option<String>,
+    percentage: String,
+    inclusive: bool,
+    active: bool,
+    created_at: UtcDateTime,
+    updated_at: UtcDateTime,
+}
+
+fn row(r: &TaxRate) -> RateRow {
+    RateRow {
+        id: r.id.to_string(),
+        display_name: r.display_name.clone(),
+        country: r.country.as_str().to_owned(),
+        region: r.region.clone(),
+        percentage: r.percentage.to_string(),
+        inclusive: r.inclusive,
+        active: r.active,
+        created_at: ts(r.created_at),
+        updated_at: ts(r.updated_at),
+    }
+}
+
+fn rate(r: RateRow) -> DbResult<TaxRate> {
+    Ok(TaxRate {
+        id: TaxRateId::from_trusted(r.id),
+        display_name: r.display_name,
+        country: CountryCode::parse(&r.country).map_err(|e| corrupt("tax rate country", e))?,
+        region: r.region,
+        percentage: r
+            .percentage
+            .parse()
+            .map_err(|e| corrupt("tax rate percentage", e))?,
+        inclusive: r.inclusive,
+        active: r.active,
+        created_at: r.created_at.0,
+        updated_at: r.updated_at.0,
+    })
+}
+
+#[async_trait::async_trait]
+impl TaxRateRepository for TaxRateRepo {
+    async fn insert(&self, r: &TaxRate, audit: &AuditEntry) -> Result<(), RepoError> {
+        let (row, audit) = (row(r), audit.clone());
+        self.0
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    diesel::insert_into(tr::table).values(&row).execute(conn)?;
+                    insert_audit(conn, &audit)
+                })
+            })
+            .await
+    }
+
+    async fn get(&self, id: &TaxRateId) -> Result<Option<TaxRate>, RepoError> {
+        let id = id.to_string();
+        self.0
+            .run(move |conn| {
+                let r: Option<RateRow> = tr::table.find(&id).first(conn).optional()?;
+                r.map(rate).transpose()
+            })
+            .await
+    }
+
+    async fn list(&self) -> Result<Vec<TaxRate>, RepoError> {
+        self.0
+            .run(move |conn| {
+                let rows: Vec<RateRow> = tr::table
+                    .order((tr::country.asc(), tr::region.asc(), tr::id.asc()))
+                    .load(conn)?;
+                rows.into_iter().map(rate).collect()
+            })
+            .await
+    }
+
+    async fn update(&self, r: &TaxRate, audit: &AuditEntry) -> Result<(), RepoError> {
+        let (row, audit) = (row(r), audit.clone());
+        self.0
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let n = diesel::update(tr::table.find(&row.id))
+                        .set(&row)
+                        .execute(conn)?;
+                    if n == 0 {
+                        return Err(diesel::result::Error::NotFound.into());
+                    }
+                    insert_audit(conn, &audit)
+                })
+            })
+            .await
+    }
+}
