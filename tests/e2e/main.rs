@@ -57,5 +57,6 @@ mod subscriptions_paypal;
 mod subscriptions_scale;
 mod subscriptions_stripe;
 mod subscriptions_trials;
+mod tax_rates;
 mod webhook_storm;
 mod webhook_storm_paypal;

@@ -135,6 +135,8 @@ pub struct AppState {
     pub portal: Data<billing_web::Portal>,
     /// The base of portal links (`BILLING_PUBLIC_URL`); `None`: the request's own host.
     pub public_url: Option<String>,
+    /// Tax rates and which applies to an account.
+    pub tax_rates: billing_domain::services::tax_rates::TaxRateService,
 }
 
 impl AppState {
@@ -188,6 +190,11 @@ impl AppState {
                 request_id: crate::request_id::current,
             },
         });
+        let tax_rates = billing_domain::services::tax_rates::TaxRateService::new(
+            services.repos.clone(),
+            services.clock.clone(),
+            config.seller_tax,
+        );
         let doc = openapi();
         let served = crate::openapi_rules::with_conventions(&doc);
         Self {
@@ -215,6 +222,7 @@ impl AppState {
             auth_throttle: Arc::new(crate::auth_throttle::AuthThrottle::new(
                 config.auth_failure_limit,
             )),
+            tax_rates,
             portal,
             public_url: config.portal.public_url.clone(),
         }

@@ -143,6 +143,8 @@ pub struct Config {
     pub idempotency_lease: Duration,
     /// The seller printed on invoices (`[seller]`, `BILLING_SELLER_*`).
     pub seller: billing_domain::entities::Seller,
+    /// The seller's tax position (`BILLING_SELLER_COUNTRY`, `BILLING_SELLER_TAX_REGISTERED`).
+    pub seller_tax: Option<billing_domain::entities::SellerTax>,
     /// The seller's logo, read from `BILLING_SELLER_LOGO` at startup, printed on invoices.
     pub seller_logo: Option<billing_pdf::Logo>,
     /// Outgoing e-mail (`[mail]`, `BILLING_SMTP_URL`, `BILLING_MAIL_*`).
@@ -177,6 +179,7 @@ impl Default for Config {
             idempotency_lease: Duration::from_secs(120),
             seller: billing_domain::entities::Seller::default(),
             seller_logo: None,
+            seller_tax: None,
             mail: crate::config_mail::MailSettings::default(),
             portal: crate::config_portal::PortalConfig::default(),
         }
@@ -228,6 +231,7 @@ impl Config {
         };
         let mut c = Self::default();
         let logo_path;
+        c.seller_tax = crate::config_seller::seller_tax(f.seller.as_ref(), &env)?;
         (c.seller, logo_path) = crate::config_seller::seller_config(f.seller.clone(), &env)?;
         c.seller_logo = logo_path
             .map(|p| crate::config_seller::read_logo(&p))

@@ -8,6 +8,8 @@
 //! | `tax_id`         | `BILLING_SELLER_TAX_ID`  | VAT or other tax id                           |
 //! | `email`          | `BILLING_SELLER_EMAIL`   | where customers write about invoices          |
 //! | `logo`           | `BILLING_SELLER_LOGO`    | path of a `.png`, `.jpg` or `.svg` logo       |
+//! | `country`        | `BILLING_SELLER_COUNTRY` | ISO 3166-1 country the seller is established in (which tax rules apply) |
+//! | `tax_registered` | `BILLING_SELLER_TAX_REGISTERED` | `true` when registered for VAT/GST (default `false`: no tax is charged) |
 
 use std::path::PathBuf;
 
@@ -25,6 +27,8 @@ pub(crate) struct SellerFile {
     tax_id: Option<String>,
     email: Option<String>,
     logo: Option<PathBuf>,
+    country: Option<String>,
+    tax_registered: Option<bool>,
 }
 
 /// The seller and the path of its logo, from the file's table and the environment.
@@ -75,6 +79,34 @@ pub(crate) fn seller_config(
         return Err(bad("seller.email", e.clone(), "must be an e-mail address"));
     }
     Ok((s, logo))
+}
+
+/// The seller's tax position: `None` without a country (then no tax is charged).
+pub(crate) fn seller_tax(
+    file: Option<&SellerFile>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<billing_domain::entities::SellerTax>, ConfigError> {
+    let country = env("BILLING_SELLER_COUNTRY").or_else(|| file.and_then(|f| f.country.clone()));
+    let registered = match env("BILLING_SELLER_TAX_REGISTERED") {
+        Some(v) => {
+            crate::config::parse_env("BILLING_SELLER_TAX_REGISTERED", v, "must be true or false")?
+        }
+        None => file.and_then(|f| f.tax_registered).unwrap_or(false),
+    };
+    country
+        .map(|c| {
+            billing_domain::types::CountryCode::parse(&c)
+                .map(|country| billing_domain::entities::SellerTax {
+                    country,
+                    registered,
+                })
+                .map_err(|_| ConfigError::Env {
+                    name: "BILLING_SELLER_COUNTRY",
+                    value: c,
+                    message: "must be an ISO 3166-1 alpha-2 country code",
+                })
+        })
+        .transpose()
 }
 
 /// Reads the logo file; a missing file or another format stops the start.

@@ -32,6 +32,7 @@ pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod seed_sample;
+pub mod seed_tax;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -25,13 +25,18 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Seed => {
             let services = services(&config)?;
-            let report = runtime()?
+            let rt = runtime()?;
+            let report = rt
                 .block_on(billing_api::seed::run(&services))
                 .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
+            let tax_rates = rt
+                .block_on(billing_api::seed_tax::run(&services))
+                .map_err(|e| anyhow::anyhow!("seeding tax rates: {e}"))?;
             tracing::info!(
                 packages = report.packages_created,
                 plans = report.plans_created,
                 payment_method_configs = report.payment_method_configs_created,
+                tax_rates,
                 "seed finished"
             );
         }

@@ -37,6 +37,7 @@ Every POST accepts an `Idempotency-Key` header. Lists use cursor pagination (`li
         (name = "payments", description = "Purchases, payments, manual approval workflow, proofs, refunds"),
         (name = "audit", description = "Audit log (admin)"),
         (name = "emails", description = "Transactional e-mail: the queue, delivery attempts, resend (admin)"),
+        (name = "tax", description = "Tax rates by country and region, and which applies to an account (admin)"),
         (name = "portal", description = "Billing-portal links for account owners: one-time, 10 minutes, single use; ending an account's sessions"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )

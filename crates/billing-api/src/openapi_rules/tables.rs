@@ -188,6 +188,11 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
             json!({ "reason": opt_text(500) }),
         ),
         (
+            "TaxRateInput",
+            &[],
+            json!({ "display_name": text(50), "country": country(), "region": opt_text(100), "percentage": { "type": "string", "pattern": "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$" } }),
+        ),
+        (
             "CreatePortalSessionInput",
             &["account_id", "return_url"],
             json!({ "account_id": id("acct"), "return_url": { "type": "string", "maxLength": 2000, "pattern": RETURN_URL } }),
@@ -360,5 +365,10 @@ pub(super) const OPERATION_REQUIRED: &[(&str, &str, &[&str])] = &[
         &["method", "display_name"],
     ),
     ("post", "/v1/admin/invoices/{id}/void", &["reason"]),
+    (
+        "post",
+        "/v1/admin/tax-rates",
+        &["display_name", "country", "percentage"],
+    ),
     ("post", "/v1/admin/payments/{id}/reject", &["reason"]),
 ];

@@ -20,6 +20,7 @@ pub mod purchases;
 pub mod refunds;
 pub mod reservations;
 pub mod subscriptions;
+pub mod tax_rates;
 pub mod test_clock;
 
 use serde::Deserialize;
@@ -74,6 +75,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     refunds::configure(cfg);
     gateways::configure(cfg);
     portal::configure(cfg);
+    tax_rates::configure(cfg);
 }
 
 /// Maps a use case's error for a request whose `fields` come from the path: a malformed id

@@ -71,7 +71,7 @@ fn percentage(text: &str) -> Result<Decimal, ValidationError> {
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    let shaped = (1..=3).contains(&whole.len())
+    let shaped = (whole == "100" || (1..=2).contains(&whole.len()))
         && digits(whole)
         && (!text.contains('.') || (1..=4).contains(&fraction.len()))
         && digits(fraction);
