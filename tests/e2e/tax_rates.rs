@@ -232,6 +232,38 @@ async fn which_tax_applies_to_whom(backend: Backend) {
         t["explanation"].as_array().unwrap().len() >= 5,
         "every rule considered: {t}"
     );
+    // An exemption (reason required) takes the account out of tax; lifting it brings it back.
+    let exempt = account(&app, "DE", None).await;
+    let path = format!("/v1/admin/accounts/{exempt}/tax-exemption");
+    let r = app.put(&app.admin, &path, json!({})).await.expect_refused();
+    assert_eq!(r.param(), Some("reason"));
+    let r = app
+        .put(
+            &app.admin,
+            &path,
+            json!({ "reason": "registered charity 12-345" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["reason"], "registered charity 12-345");
+    let t = treatment(&app, &exempt).await;
+    assert_eq!(t["treatment"], "not_taxed");
+    assert_eq!(
+        t["reason"],
+        "the account is exempt: registered charity 12-345"
+    );
+    app.put(&app.service, &path, json!({ "reason": "x" }))
+        .await
+        .expect(403);
+    let lift = app.request(reqwest::Method::DELETE, &path, Some(&app.admin));
+    TestApp::send(lift).await.expect(204);
+    assert_eq!(treatment(&app, &exempt).await["treatment"], "taxed");
+    let audit = app
+        .get(&app.admin, "/v1/admin/audit-log?action=tax_exemption.set")
+        .await
+        .expect(200);
+    assert_eq!(audit.body["data"][0]["target_id"], exempt.as_str());
+
     // An account without a billing profile has no country to tax by.
     let bare = app
         .post(&app.service, "/v1/accounts", json!({ "name": "Anonym" }))

@@ -248,6 +248,7 @@ macro_rules! contract_suite {
             tax_rates {
                 tax_rate_insert_get_list_update,
                 tax_rate_one_active_per_country_and_region,
+                tax_exemption_set_replace_lift,
             }
             portal {
                 portal_link_opens_once_with_its_flow,

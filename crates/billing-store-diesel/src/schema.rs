@@ -528,6 +528,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use crate::sql_types::UtcTimestamp;
+    use diesel::sql_types::*;
+
+    tax_exemptions (account_id) {
+        account_id -> Text,
+        reason -> Text,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(subscription_periods -> subscriptions (subscription_id));
 
 diesel::table! {
@@ -591,6 +602,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     portal_links,
     portal_sessions,
     tax_rates,
+    tax_exemptions,
     credit_lots,
     lot_allocations,
 );

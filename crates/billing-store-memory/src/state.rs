@@ -77,6 +77,8 @@ pub(crate) struct State {
     pub portal_sessions:
         BTreeMap<billing_domain::types::PortalSessionId, billing_domain::entities::PortalSession>,
     pub tax_rates: BTreeMap<billing_domain::types::TaxRateId, billing_domain::entities::TaxRate>,
+    /// Operators' tax exemptions: account → reason.
+    pub tax_exemptions: HashMap<AccountId, String>,
 }
 
 /// A subscription row: the entity and the scheduler's claim on it.

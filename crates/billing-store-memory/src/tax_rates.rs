@@ -3,10 +3,10 @@
 use billing_domain::entities::{AuditEntry, TaxRate};
 use billing_domain::error::RepoError;
 use billing_domain::ports::TaxRateRepository;
-use billing_domain::types::TaxRateId;
+use billing_domain::types::{AccountId, TaxRateId};
 
 use super::Shared;
-use super::state::{State, exists};
+use super::state::{State, account_exists, exists};
 
 /// Tax rates by id.
 pub(crate) struct MemoryTaxRates(pub(crate) Shared);
@@ -64,6 +64,32 @@ impl TaxRateRepository for MemoryTaxRates {
             }
             s.check_audit(Some(audit))?;
             s.tax_rates.insert(rate.id.clone(), rate.clone());
+            s.put_audit(Some(audit));
+            Ok(())
+        })
+    }
+
+    async fn exemption(&self, account: &AccountId) -> Result<Option<String>, RepoError> {
+        self.0.with(|s| Ok(s.tax_exemptions.get(account).cloned()))
+    }
+
+    async fn set_exemption(
+        &self,
+        account: &AccountId,
+        reason: Option<String>,
+        audit: &AuditEntry,
+    ) -> Result<(), RepoError> {
+        self.0.with(|s| {
+            account_exists(s, account)?;
+            s.check_audit(Some(audit))?;
+            match reason {
+                Some(r) => {
+                    s.tax_exemptions.insert(account.clone(), r);
+                }
+                None => {
+                    s.tax_exemptions.remove(account);
+                }
+            }
             s.put_audit(Some(audit));
             Ok(())
         })

@@ -1,1 +1,2 @@
+DROP TABLE tax_exemptions;
 DROP TABLE tax_rates;

@@ -14,3 +14,10 @@ CREATE TABLE tax_rates (
 );
 CREATE UNIQUE INDEX tax_rates_one_active_per_place
     ON tax_rates (country, COALESCE(region, '')) WHERE active;
+
+-- Accounts an operator exempted from tax, and why (the reason invoices record).
+CREATE TABLE tax_exemptions (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts (id),
+    reason      TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);

@@ -188,6 +188,11 @@ pub(super) fn component_rules() -> Vec<(&'static str, Vec<&'static str>, Value)>
             json!({ "reason": opt_text(500) }),
         ),
         (
+            "TaxExemptionInput",
+            &["reason"],
+            json!({ "reason": text(500) }),
+        ),
+        (
             "TaxRateInput",
             &[],
             json!({ "display_name": text(50), "country": country(), "region": opt_text(100), "percentage": { "type": "string", "pattern": "^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$" } }),

@@ -2,9 +2,11 @@
 //! explanation (like the payment-method resolver's).
 
 use actix_web::web::{Data, Path, Query};
-use actix_web::{HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
 use billing_domain::entities::TaxRate;
-use billing_domain::services::tax_rates::{TaxRateInput, TaxTreatmentView};
+use billing_domain::services::tax_rates::{
+    TaxExemption, TaxExemptionInput, TaxRateInput, TaxTreatmentView,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,7 +25,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create)
         .service(get_rate)
         .service(update)
-        .service(treatment);
+        .service(treatment)
+        .service(exempt)
+        .service(lift_exemption);
 }
 
 /// Filter of the listing.
@@ -99,4 +103,36 @@ async fn treatment(state: Data<AppState>, auth: Auth, id: Path<String>) -> Handl
         .await
         .map_err(path_ids(&["id"]))?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Exempt an account from tax (admin), with the reason its invoices will record (required);
+/// exempting again replaces the reason. Audited.
+#[utoipa::path(tag = "tax", request_body = TaxExemptionInput, params(("id" = String, Path, description = "Account id (`acct_…`)")),
+    security(("bearer" = [])), responses((status = 200, body = TaxExemption), PostErrors))]
+#[put("/v1/admin/accounts/{id}/tax-exemption")]
+async fn exempt(
+    state: Data<AppState>,
+    auth: Auth,
+    id: Path<String>,
+    body: JsonBody<TaxExemptionInput>,
+) -> HandlerResult {
+    let done = state
+        .tax_rates
+        .exempt(auth.ctx(), &id, body.0)
+        .await
+        .map_err(path_ids(&["id"]))?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Lift an account's tax exemption (admin); lifting none is harmless. Audited.
+#[utoipa::path(tag = "tax", params(("id" = String, Path, description = "Account id (`acct_…`)")),
+    security(("bearer" = [])), responses((status = 204, description = "Lifted"), StdErrors))]
+#[delete("/v1/admin/accounts/{id}/tax-exemption")]
+async fn lift_exemption(state: Data<AppState>, auth: Auth, id: Path<String>) -> HandlerResult {
+    state
+        .tax_rates
+        .lift_exemption(auth.ctx(), &id)
+        .await
+        .map_err(path_ids(&["id"]))?;
+    Ok(HttpResponse::NoContent().finish())
 }

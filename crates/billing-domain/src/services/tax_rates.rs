@@ -34,6 +34,25 @@ pub struct TaxRateInput {
     pub active: Option<bool>,
 }
 
+/// An operator's exemption of an account from tax.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TaxExemptionInput {
+    /// Why the account pays no tax (a certificate number, a status; required, ≤ 500).
+    pub reason: Option<String>,
+}
+
+/// An account's recorded exemption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaxExemption {
+    /// The account.
+    pub account_id: AccountId,
+    /// Why it pays no tax.
+    pub reason: String,
+}
+
 /// Which tax applies to an account, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -247,11 +266,12 @@ impl TaxRateService {
             });
         };
         let rates = self.repos.tax_rates.list().await?;
+        let exemption = self.repos.tax_rates.exemption(&id).await?;
         let buyer = TaxBuyer {
             country: profile.address.country,
             region: profile.address.region.as_ref().map(BoundedText::as_str),
             tax_id: profile.tax_id.as_ref(),
-            exemption: None,
+            exemption: exemption.as_deref(),
         };
         let d = decide(seller, buyer, &rates);
         let (treatment, rate, note, reason) = match d.treatment {
@@ -272,6 +292,67 @@ impl TaxRateService {
             business: d.business,
             explanation: d.explanation,
         })
+    }
+}
+
+impl TaxRateService {
+    /// Exempts an account from tax (admin), with the reason invoices will record; audited.
+    /// Exempting again replaces the reason.
+    pub async fn exempt(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+        input: TaxExemptionInput,
+    ) -> BillingResult<TaxExemption> {
+        ctx.principal.ensure_admin()?;
+        let id = AccountId::parse(account_id, "id")?;
+        let reason = BoundedText::new(required(input.reason.as_deref(), "reason")?, "reason", 500)?
+            .into_inner();
+        self.write_exemption(ctx, &id, Some(&reason), "tax_exemption.set")
+            .await?;
+        Ok(TaxExemption {
+            account_id: id,
+            reason,
+        })
+    }
+
+    /// Lifts an account's exemption (admin); audited. Lifting none is harmless.
+    pub async fn lift_exemption(
+        &self,
+        ctx: &RequestContext,
+        account_id: &str,
+    ) -> BillingResult<()> {
+        ctx.principal.ensure_admin()?;
+        let id = AccountId::parse(account_id, "id")?;
+        self.write_exemption(ctx, &id, None, "tax_exemption.lift")
+            .await
+    }
+
+    async fn write_exemption(
+        &self,
+        ctx: &RequestContext,
+        id: &AccountId,
+        reason: Option<&str>,
+        action: &str,
+    ) -> BillingResult<()> {
+        if self.repos.accounts.get(id).await?.is_none() {
+            return Err(BillingError::not_found("account", id));
+        }
+        let before = self.repos.tax_rates.exemption(id).await?;
+        let audit = ctx.audit(
+            self.clock.now(),
+            action,
+            "account",
+            id.as_str(),
+            reason,
+            Some(&serde_json::json!({ "tax_exemption": before })),
+            Some(&serde_json::json!({ "tax_exemption": reason })),
+        );
+        Ok(self
+            .repos
+            .tax_rates
+            .set_exemption(id, reason.map(str::to_owned), &audit)
+            .await?)
     }
 }
 

@@ -95,3 +95,34 @@ pub async fn tax_rate_one_active_per_country_and_region(h: &Harness) {
     let entry = audit(at(7), "tax_rate.update", reduced.id.as_str());
     h.repos.tax_rates.update(&reduced, &entry).await.unwrap();
 }
+
+pub async fn tax_exemption_set_replace_lift(h: &Harness) {
+    let acct = h.account().await;
+    let repo = &h.repos.tax_rates;
+    assert_eq!(repo.exemption(&acct).await.unwrap(), None);
+    let entry = |n| audit(at(n), "tax_exemption.set", acct.as_str());
+    repo.set_exemption(&acct, Some("charity, certificate 12-345".into()), &entry(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.exemption(&acct).await.unwrap().as_deref(),
+        Some("charity, certificate 12-345")
+    );
+    repo.set_exemption(&acct, Some("diplomatic mission".into()), &entry(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.exemption(&acct).await.unwrap().as_deref(),
+        Some("diplomatic mission")
+    );
+    repo.set_exemption(&acct, None, &entry(3)).await.unwrap();
+    assert_eq!(repo.exemption(&acct).await.unwrap(), None);
+    assert_eq!(audit_count(h).await, 3);
+    let ghost = billing_domain::types::AccountId::generate(at(4));
+    assert!(matches!(
+        repo.set_exemption(&ghost, Some("x".into()), &entry(4))
+            .await,
+        Err(RepoError::NotFound)
+    ));
+    assert_eq!(audit_count(h).await, 3, "nothing written");
+}

@@ -4,13 +4,14 @@
 use billing_domain::RepoError;
 use billing_domain::entities::{AuditEntry, TaxRate};
 use billing_domain::ports::TaxRateRepository;
-use billing_domain::types::{CountryCode, TaxRateId};
+use billing_domain::types::{AccountId, CountryCode, TaxRateId};
 use diesel::prelude::*;
 
 use crate::convert::ts;
 use crate::dialect::write_transaction;
 use crate::error::{DbResult, corrupt};
 use crate::repo::{Db, insert_audit};
+use crate::schema::tax_exemptions as te;
 use crate::schema::tax_rates as tr;
 use crate::sql_types::UtcDateTime;
 
@@ -109,6 +110,53 @@ impl TaxRateRepository for TaxRateRepo {
                         .execute(conn)?;
                     if n == 0 {
                         return Err(diesel::result::Error::NotFound.into());
+                    }
+                    insert_audit(conn, &audit)
+                })
+            })
+            .await
+    }
+
+    async fn exemption(&self, account: &AccountId) -> Result<Option<String>, RepoError> {
+        let account = account.to_string();
+        self.0
+            .run(move |conn| {
+                Ok(te::table
+                    .find(&account)
+                    .select(te::reason)
+                    .first::<String>(conn)
+                    .optional()?)
+            })
+            .await
+    }
+
+    async fn set_exemption(
+        &self,
+        account: &AccountId,
+        reason: Option<String>,
+        audit: &AuditEntry,
+    ) -> Result<(), RepoError> {
+        let (account, audit) = (account.to_string(), audit.clone());
+        self.0
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    // An unknown account is NotFound, as the foreign key would have it.
+                    let known: i64 = crate::schema::accounts::table
+                        .filter(crate::schema::accounts::id.eq(&account))
+                        .count()
+                        .get_result(conn)?;
+                    if known == 0 {
+                        return Err(diesel::result::Error::NotFound.into());
+                    }
+                    diesel::delete(te::table.find(&account)).execute(conn)?;
+                    if let Some(r) = &reason {
+                        diesel::insert_into(te::table)
+                            .values((
+                                te::account_id.eq(&account),
+                                te::reason.eq(r),
+                                te::updated_at.eq(ts(audit.created_at)),
+                            ))
+                            .execute(conn)?;
                     }
                     insert_audit(conn, &audit)
                 })
