@@ -94,7 +94,8 @@ async fn update(
 /// Which tax applies to an account (admin): taxed at a rate, reverse charge, or not taxed
 /// with the reason, and each rule of the table considered ([docs/tax.md](docs/tax.md)).
 #[utoipa::path(tag = "tax", params(("id" = String, Path, description = "Account id (`acct_…`)")), security(("bearer" = [])),
-    responses((status = 200, body = TaxTreatmentView), StdErrors))]
+    responses((status = 200, body = TaxTreatmentView),
+        (status = 422, description = "The account has no billing profile (no country to tax by)", body = crate::error::ErrorResponse), StdErrors))]
 #[get("/v1/admin/accounts/{id}/tax-treatment")]
 async fn treatment(state: Data<AppState>, auth: Auth, id: Path<String>) -> HandlerResult {
     let view = state

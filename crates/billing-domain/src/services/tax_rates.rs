@@ -249,7 +249,7 @@ impl TaxRateService {
         let profile = account.billing_profile.ok_or_else(|| {
             ValidationError::rule(
                 "billing_profile",
-                format!("account {id} has no billing profile, so no country to tax by"),
+                "is missing: the account has no country to tax by",
             )
         })?;
         let business = profile.tax_id.is_some();
