@@ -209,6 +209,25 @@ async fn links_sessions_and_refusals(backend: Backend) {
             .contains("only a payment awaiting transfer")
     );
 
+    // The gateway return page (PayPal appends payment_id and status): the payment's own
+    // page for the account's payment, 404 for another account's.
+    let back = raw
+        .get(&format!(
+            "/portal/checkout/return?payment_id={mine_id}&status=succeeded"
+        ))
+        .await;
+    assert_eq!(back.status(), 303);
+    assert_eq!(
+        back.headers()["location"],
+        format!("/portal/payments/{mine_id}").as_str()
+    );
+    let theirs = raw
+        .get(&format!(
+            "/portal/checkout/return?payment_id={pay}&status=succeeded"
+        ))
+        .await;
+    assert_eq!(theirs.status(), 404);
+
     // The invoice PDF of the account's own invoice.
     let pdf = raw
         .get(&format!(
