@@ -239,6 +239,34 @@ async fn links_sessions_and_refusals(backend: Backend) {
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
 
+    // Invoice filters by date: a range with none, a malformed day named on its field.
+    let none = raw
+        .get("/portal/invoices?from=2000-01-01&to=2000-01-31")
+        .await;
+    assert_eq!(none.status(), 200);
+    assert!(
+        none.text()
+            .await
+            .unwrap()
+            .contains("No invoices match this filter")
+    );
+    // The server's own today: its test clock runs ahead since the expired-link check.
+    let today = billing_domain::ports::Clock::now(&*app.clock)
+        .date()
+        .to_string();
+    let some = raw
+        .get(&format!("/portal/invoices?from={today}&to={today}"))
+        .await;
+    assert!(some.text().await.unwrap().contains("/portal/invoices/inv_"));
+    let bad = raw.get("/portal/invoices?from=1%2F12%2F2026").await;
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("Enter a date like 2026-12-01")
+    );
+
     // Usage as CSV.
     let csv = raw.get("/portal/usage.csv").await;
     assert_eq!(csv.status(), 200);

@@ -97,6 +97,33 @@ pub(crate) fn field_error(e: BillingError, known: &[&str]) -> Result<FieldErrors
     }
 }
 
+/// A `from`–`to` filter of `YYYY-MM-DD` days, both included (the range ends at the midnight
+/// after `to`), in UTC; a malformed day is an error on its field.
+pub(crate) fn date_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    errors: &mut FieldErrors,
+) -> (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>) {
+    let mut day = |text: Option<&str>, field: &str| {
+        let t = text.map(str::trim).filter(|t| !t.is_empty())?;
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        match time::Date::parse(t, &fmt) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors
+                    .0
+                    .push((field.to_owned(), "Enter a date like 2026-12-01".to_owned()));
+                None
+            }
+        }
+    };
+    let from = day(from, "from").map(|d| d.midnight().assume_utc());
+    let to = day(to, "to")
+        .and_then(time::Date::next_day)
+        .map(|d| d.midnight().assume_utc());
+    (from, to)
+}
+
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -118,6 +145,17 @@ mod tests {
         assert_eq!(f.get("b"), None);
         assert_eq!(f.raw("a"), " x ");
         assert_eq!(f.get("c").as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn date_ranges_include_both_days() {
+        let mut errors = FieldErrors::default();
+        let (from, to) = date_range(Some("2026-12-01"), Some("2026-12-03"), &mut errors);
+        assert_eq!(from, Some(time::macros::datetime!(2026-12-01 0:00 UTC)));
+        assert_eq!(to, Some(time::macros::datetime!(2026-12-04 0:00 UTC)));
+        let (from, _) = date_range(Some("1/12/2026"), None, &mut errors);
+        assert_eq!(from, None);
+        assert_eq!(errors.of("from"), "Enter a date like 2026-12-01");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::format::{self, Badge};
 use crate::forms::{self, FieldErrors, Fields};
 use crate::layout::Layout;
 use crate::pages::views::InvoiceRow;
-use crate::pages::{account, html, ok, see_other};
+use crate::pages::{account, html, see_other};
 use crate::session::PortalRequest;
 use crate::{PageError, Portal};
 
@@ -29,12 +29,18 @@ struct InvoicesPage {
     layout: Layout,
     rows: Vec<InvoiceRow>,
     status: String,
+    from: String,
+    to: String,
+    query: String,
     next: String,
+    errors: FieldErrors,
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     after: Option<String>,
 }
 
@@ -50,36 +56,64 @@ async fn list(
         .as_deref()
         .filter(|s| !s.is_empty())
         .and_then(InvoiceStatus::parse);
-    let page = portal
-        .payments
-        .invoices
-        .list(
-            &r.ctx,
-            Some(r.account()),
-            InvoiceFilter {
-                status,
-                ..InvoiceFilter::default()
-            },
-            &PageRequest {
-                limit: 25,
-                starting_after: q.after.clone(),
-            },
-        )
-        .await?;
+    let mut errors = FieldErrors::default();
+    let (from, to) = forms::date_range(q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let page = if errors.any() {
+        billing_domain::types::Page {
+            data: Vec::new(),
+            has_more: false,
+        }
+    } else {
+        let filter = InvoiceFilter {
+            status,
+            from,
+            to,
+            ..InvoiceFilter::default()
+        };
+        let cursor = PageRequest {
+            limit: 25,
+            starting_after: q.after.clone(),
+        };
+        portal
+            .payments
+            .invoices
+            .list(&r.ctx, Some(r.account()), filter, &cursor)
+            .await?
+    };
     let now = portal.services.clock.now();
-    ok(&InvoicesPage {
-        layout: Layout::new(&r, acct.name.as_str(), "Invoices", "invoices"),
-        next: if page.has_more {
-            page.data
-                .last()
-                .map(|i| i.id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
+    let status = status.map(|s| s.as_str().to_owned()).unwrap_or_default();
+    let (from, to) = (
+        q.from.clone().unwrap_or_default(),
+        q.to.clone().unwrap_or_default(),
+    );
+    let query = serde_urlencoded::to_string([("status", &status), ("from", &from), ("to", &to)])
+        .unwrap_or_default();
+    let code = if errors.any() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let next = if page.has_more {
+        page.data
+            .last()
+            .map(|i| i.id.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(html(
+        code,
+        &InvoicesPage {
+            layout: Layout::new(&r, acct.name.as_str(), "Invoices", "invoices"),
+            next,
+            rows: page.data.iter().map(|i| InvoiceRow::new(i, now)).collect(),
+            status,
+            from,
+            to,
+            query,
+            errors,
         },
-        rows: page.data.iter().map(|i| InvoiceRow::new(i, now)).collect(),
-        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-    })
+    ))
 }
 
 struct LineView {

@@ -50,20 +50,6 @@ struct Parsed {
     errors: FieldErrors,
 }
 
-fn day(text: Option<&str>, field: &str, errors: &mut FieldErrors) -> Option<time::Date> {
-    let t = text.map(str::trim).filter(|t| !t.is_empty())?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(t, &fmt) {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors
-                .0
-                .push((field.to_owned(), "Enter a date like 2026-12-01".to_owned()));
-            None
-        }
-    }
-}
-
 fn parse(f: &Filter) -> Parsed {
     let mut errors = FieldErrors::default();
     let kinds = f
@@ -71,11 +57,7 @@ fn parse(f: &Filter) -> Parsed {
         .as_deref()
         .and_then(|k| GROUPS.iter().find(|g| g.0 == k))
         .map(|g| g.2);
-    let from = day(f.from.as_deref(), "from", &mut errors).map(|d| d.midnight().assume_utc());
-    // The "to" day is included: the range ends at the next midnight.
-    let to = day(f.to.as_deref(), "to", &mut errors)
-        .and_then(time::Date::next_day)
-        .map(|d| d.midnight().assume_utc());
+    let (from, to) = crate::forms::date_range(f.from.as_deref(), f.to.as_deref(), &mut errors);
     Parsed {
         kinds,
         from,
