@@ -157,7 +157,7 @@ async fn bank_transfer_with_proof_then_approval(backend: Backend) {
     // the other pages, each looked at
     for (href, name, expect) in [
         ("/portal/invoices", "invoices", "Paid"),
-        ("/portal/payments", "payments", "Bank transfer"),
+        ("/portal/payments", "payments", "SEPA"),
         ("/portal/usage", "usage", "2,000 credits"),
         ("/portal/plan", "plan", "Choose a plan"),
         ("/portal/details", "billing-details", "Kunde GmbH"),

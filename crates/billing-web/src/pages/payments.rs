@@ -65,6 +65,17 @@ async fn list(
             },
         )
         .await?;
+    // The names the account's country gives its methods ("SEPA bank transfer"), where it
+    // still offers them; otherwise the generic name.
+    let names: std::collections::HashMap<_, _> = portal
+        .services
+        .payment_methods
+        .available(&r.ctx, r.account(), None, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| (m.method, m.display_name.to_string()))
+        .collect();
     let mut rows = Vec::new();
     for p in &page.data {
         let refunds = if p.amount_refunded > 0 {
@@ -84,7 +95,11 @@ async fn list(
         } else {
             Vec::new()
         };
-        rows.push((PaymentRow::new(p), refunds));
+        let mut row = PaymentRow::new(p);
+        if let Some(name) = names.get(&p.method) {
+            row.method.clone_from(name);
+        }
+        rows.push((row, refunds));
     }
     let next = if page.has_more {
         page.data
