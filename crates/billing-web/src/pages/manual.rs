@@ -212,11 +212,7 @@ async fn confirm(
         None => (Fields::parse(&body)?, None),
     };
     forms::check(&req, &r, form.get(forms::CSRF_FIELD).as_deref())?;
-    let payment = portal
-        .payments
-        .payments
-        .get(&r.ctx, Some(r.account()), &id)
-        .await?;
+    let payment = crate::pages::payments::own_payment(&portal, &r, &id).await?;
     let amount = match form
         .get("amount")
         .map(|a| parse_amount(&a, payment.currency.exponent()))

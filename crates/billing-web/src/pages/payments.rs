@@ -165,11 +165,7 @@ async fn detail(
     r: PortalRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let p = portal
-        .payments
-        .payments
-        .get(&r.ctx, Some(r.account()), &id)
-        .await?;
+    let p = own_payment(&portal, &r, &id).await?;
     if is_manual(p.method) {
         return crate::pages::manual::render(
             &portal,
@@ -199,12 +195,21 @@ async fn status(
     r: PortalRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let p = portal
-        .payments
-        .payments
-        .get(&r.ctx, Some(r.account()), &id)
-        .await?;
+    let p = own_payment(&portal, &r, &id).await?;
     ok(&StatusFragment::new(&p))
+}
+
+/// One of the session's account's payments (another account's is a 404, by the domain).
+pub(crate) async fn own_payment(
+    portal: &Portal,
+    r: &PortalRequest,
+    id: &str,
+) -> Result<Payment, PageError> {
+    Ok(portal
+        .payments
+        .payments
+        .get(&r.ctx, Some(r.account()), id)
+        .await?)
 }
 
 #[derive(Deserialize)]
@@ -222,11 +227,7 @@ async fn checkout_return(
     q: Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     if let Some(id) = &q.payment_id {
-        let p = portal
-            .payments
-            .payments
-            .get(&r.ctx, Some(r.account()), id)
-            .await?;
+        let p = own_payment(&portal, &r, id).await?;
         return Ok(see_other(&format!("/portal/payments/{}", p.id)));
     }
     let recent = portal
