@@ -46,13 +46,18 @@ fn main() -> anyhow::Result<()> {
             return_url,
             base_url,
         } => {
-            let store = open(&config)?;
-            let state = billing_api::AppState::new(store, &config);
+            // The two use cases it needs, not the whole server state (no OpenAPI, no gateways).
+            let services = services(&config)?;
+            let sessions = billing_domain::services::PortalSessionService::new(
+                services.repos.clone(),
+                services.clock.clone(),
+                config.portal.sessions.clone(),
+            );
             let rt = runtime()?;
             let account = match (account, sample) {
                 (Some(a), _) => a,
                 (None, _) => rt
-                    .block_on(billing_api::seed_sample::sample_account(&state.services))
+                    .block_on(billing_api::seed_sample::sample_account(&services))
                     .map_err(|e| anyhow::anyhow!("creating the sample account: {e}"))?
                     .to_string(),
             };
@@ -62,12 +67,7 @@ fn main() -> anyhow::Result<()> {
                 flow: None,
             };
             let (token, link) = rt
-                .block_on(
-                    state
-                        .portal
-                        .sessions
-                        .create_link(&RequestContext::system(), input),
-                )
+                .block_on(sessions.create_link(&RequestContext::system(), input))
                 .map_err(|e| anyhow::anyhow!("creating the portal link: {e}"))?;
             let base = base_url
                 .or_else(|| config.portal.public_url.clone())

@@ -44,7 +44,7 @@ pub(crate) struct Layout {
     pub favicon: &'static str,
 }
 
-const NAV: [(&str, &str, &str); 8] = [
+const NAV: [(&str, &str, &str); 7] = [
     ("overview", "/portal", "Overview"),
     ("credits", "/portal/credits", "Buy credits"),
     ("plan", "/portal/plan", "Plan"),
@@ -52,7 +52,6 @@ const NAV: [(&str, &str, &str); 8] = [
     ("payments", "/portal/payments", "Payments"),
     ("usage", "/portal/usage", "Usage"),
     ("details", "/portal/details", "Billing details"),
-    ("", "", ""),
 ];
 
 impl Layout {
@@ -71,7 +70,6 @@ impl Layout {
             csrf: r.session.csrf_token.clone(),
             nav: NAV
                 .iter()
-                .filter(|(key, ..)| !key.is_empty())
                 .map(|&(key, href, label)| NavItem {
                     href,
                     label,

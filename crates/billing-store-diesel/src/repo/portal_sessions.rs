@@ -145,28 +145,33 @@ impl PortalSessionRepository for PortalSessionRepo {
         let hash = token_hash.to_owned();
         self.0
             .run(move |conn| {
-                write_transaction(conn, |conn| {
-                    let row: Option<SessionRow> = ps::table
-                        .filter(ps::token_hash.eq(&hash))
+                // Every portal request comes here: a read, and a write only when the timeout
+                // moves, so a page view does not take SQLite's write lock.
+                let row: Option<SessionRow> = ps::table
+                    .filter(ps::token_hash.eq(&hash))
+                    .filter(ps::revoked_at.is_null())
+                    .filter(ps::idle_expires_at.gt(ts(now)))
+                    .filter(ps::expires_at.gt(ts(now)))
+                    .first(conn)
+                    .optional()?;
+                let Some(mut row) = row else {
+                    return Ok(None);
+                };
+                let renewed = idle_until.min(row.expires_at.0);
+                // A page polling every 2 s need not write every 2 s: renew only when the
+                // timeout moves by a minute or more. The guard keeps a revocation that
+                // landed since the read.
+                if renewed - row.idle_expires_at.0 >= IDLE_RENEWAL_STEP {
+                    let moved = diesel::update(ps::table.find(&row.id))
                         .filter(ps::revoked_at.is_null())
-                        .filter(ps::idle_expires_at.gt(ts(now)))
-                        .filter(ps::expires_at.gt(ts(now)))
-                        .first(conn)
-                        .optional()?;
-                    let Some(mut row) = row else {
+                        .set(ps::idle_expires_at.eq(ts(renewed)))
+                        .execute(conn)?;
+                    if moved == 0 {
                         return Ok(None);
-                    };
-                    let renewed = idle_until.min(row.expires_at.0);
-                    // A page polling every 2 s need not write every 2 s: renew only when the
-                    // timeout moves by a minute or more.
-                    if renewed - row.idle_expires_at.0 >= IDLE_RENEWAL_STEP {
-                        row.idle_expires_at = ts(renewed);
-                        diesel::update(ps::table.find(&row.id))
-                            .set(ps::idle_expires_at.eq(row.idle_expires_at))
-                            .execute(conn)?;
                     }
-                    Ok(Some(session(row)))
-                })
+                    row.idle_expires_at = ts(renewed);
+                }
+                Ok(Some(session(row)))
             })
             .await
     }

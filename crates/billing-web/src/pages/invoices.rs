@@ -15,7 +15,7 @@ use crate::format::{self, Badge};
 use crate::forms::{self, FieldErrors, Fields};
 use crate::layout::Layout;
 use crate::pages::views::InvoiceRow;
-use crate::pages::{account, html, see_other};
+use crate::pages::{account, html, next_cursor, no_rows, see_other};
 use crate::session::PortalRequest;
 use crate::{PageError, Portal};
 
@@ -59,10 +59,7 @@ async fn list(
     let mut errors = FieldErrors::default();
     let (from, to) = forms::date_range(q.from.as_deref(), q.to.as_deref(), &mut errors);
     let page = if errors.any() {
-        billing_domain::types::Page {
-            data: Vec::new(),
-            has_more: false,
-        }
+        no_rows()
     } else {
         let filter = InvoiceFilter {
             status,
@@ -93,14 +90,7 @@ async fn list(
     } else {
         StatusCode::OK
     };
-    let next = if page.has_more {
-        page.data
-            .last()
-            .map(|i| i.id.to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = next_cursor(&page, |i| i.id.to_string());
     Ok(html(
         code,
         &InvoicesPage {

@@ -49,6 +49,25 @@ pub(crate) fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
+/// The cursor of the page after `page` (its last item's id), or empty on the last page.
+pub(crate) fn next_cursor<T>(
+    page: &billing_domain::types::Page<T>,
+    id: impl Fn(&T) -> String,
+) -> String {
+    match page.data.last() {
+        Some(last) if page.has_more => id(last),
+        _ => String::new(),
+    }
+}
+
+/// A page with nothing on it (a filter that could not be read lists nothing).
+pub(crate) fn no_rows<T>() -> billing_domain::types::Page<T> {
+    billing_domain::types::Page {
+        data: Vec::new(),
+        has_more: false,
+    }
+}
+
 /// The session's account.
 pub(crate) async fn account(portal: &Portal, r: &PortalRequest) -> Result<Account, PageError> {
     Ok(portal.services.accounts.get(&r.ctx, r.account()).await?)

@@ -48,10 +48,7 @@ async fn overview(portal: Data<Portal>, r: PortalRequest) -> Result<HttpResponse
     let low_balance = acct
         .low_balance_threshold
         .is_some_and(|t| lots.available < t);
-    let page = |n| PageRequest {
-        limit: n,
-        starting_after: None,
-    };
+    let page = PageRequest::first;
     let invoices = &portal.payments.invoices;
     let recent = invoices
         .list(

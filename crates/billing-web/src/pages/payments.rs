@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::format::{self, Badge};
 use crate::layout::Layout;
-use crate::pages::views::{PaymentRow, is_manual};
-use crate::pages::{account, ok, see_other};
+use crate::pages::views::PaymentRow;
+use crate::pages::{account, next_cursor, ok, see_other};
 use crate::session::PortalRequest;
 use crate::{PageError, Portal};
 
@@ -101,14 +101,7 @@ async fn list(
         }
         rows.push((row, refunds));
     }
-    let next = if page.has_more {
-        page.data
-            .last()
-            .map(|p| p.id.to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = next_cursor(&page, |p| p.id.to_string());
     ok(&PaymentsPage {
         layout: Layout::new(&r, acct.name.as_str(), "Payments", "payments"),
         rows,
@@ -166,7 +159,7 @@ async fn detail(
     id: Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let p = own_payment(&portal, &r, &id).await?;
-    if is_manual(p.method) {
+    if p.method.is_manual() {
         return crate::pages::manual::render(
             &portal,
             &r,
@@ -177,13 +170,14 @@ async fn detail(
         .await;
     }
     let acct = account(&portal, &r).await?;
+    let fragment = StatusFragment::new(&p);
     ok(&ConfirmationPage {
         layout: Layout::new(&r, acct.name.as_str(), "Payment", "payments"),
         amount: format::money(p.amount, p.currency),
         method: format::method_name(p.method),
         created: format::datetime(p.created_at),
-        state: StatusFragment::new(&p).state,
-        status_html: StatusFragment::new(&p)
+        state: fragment.state,
+        status_html: fragment
             .render()
             .map_err(|e| PageError::Internal(e.to_string()))?,
     })
@@ -237,13 +231,10 @@ async fn checkout_return(
             &r.ctx,
             Some(r.account()),
             PaymentFilter::default(),
-            &PageRequest {
-                limit: 20,
-                starting_after: None,
-            },
+            &PageRequest::first(20),
         )
         .await?;
-    Ok(match recent.data.iter().find(|p| !is_manual(p.method)) {
+    Ok(match recent.data.iter().find(|p| !p.method.is_manual()) {
         Some(p) => see_other(&format!("/portal/payments/{}", p.id)),
         None => see_other("/portal/payments"),
     })

@@ -96,14 +96,7 @@ pub(super) async fn current_sub(
     let subs = portal
         .payments
         .subscriptions
-        .list_for_account(
-            &r.ctx,
-            r.account(),
-            &PageRequest {
-                limit: 10,
-                starting_after: None,
-            },
-        )
+        .list_for_account(&r.ctx, r.account(), &PageRequest::first(10))
         .await?;
     Ok(subs.data.into_iter().find(|s| {
         !matches!(

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::format;
 use crate::forms::FieldErrors;
 use crate::layout::Layout;
-use crate::pages::{account, html};
+use crate::pages::{account, html, next_cursor, no_rows};
 use crate::session::PortalRequest;
 use crate::{PageError, Portal};
 
@@ -66,6 +66,25 @@ fn parse(f: &Filter) -> Parsed {
     }
 }
 
+/// One page of the account's ledger under filter `p`.
+async fn ledger(
+    portal: &Portal,
+    r: &PortalRequest,
+    p: &Parsed,
+    limit: u32,
+    after: Option<String>,
+) -> Result<billing_domain::types::Page<LedgerEntry>, PageError> {
+    let cursor = PageRequest {
+        limit,
+        starting_after: after,
+    };
+    Ok(portal
+        .services
+        .credits
+        .ledger(&r.ctx, r.account(), p.kinds, p.from, p.to, &cursor)
+        .await?)
+}
+
 struct Row {
     date: String,
     kind: &'static str,
@@ -112,26 +131,9 @@ async fn show(
     let acct = account(&portal, &r).await?;
     let p = parse(&q);
     let entries = if p.errors.any() {
-        billing_domain::types::Page {
-            data: Vec::new(),
-            has_more: false,
-        }
+        no_rows()
     } else {
-        portal
-            .services
-            .credits
-            .ledger(
-                &r.ctx,
-                r.account(),
-                p.kinds,
-                p.from,
-                p.to,
-                &PageRequest {
-                    limit: 50,
-                    starting_after: q.after.clone(),
-                },
-            )
-            .await?
+        ledger(&portal, &r, &p, 50, q.after.clone()).await?
     };
     let query = serde_urlencoded::to_string([
         ("kind", q.kind.clone().unwrap_or_default()),
@@ -148,15 +150,7 @@ async fn show(
         status,
         &UsagePage {
             layout: Layout::new(&r, acct.name.as_str(), "Usage", "usage"),
-            next: if entries.has_more {
-                entries
-                    .data
-                    .last()
-                    .map(|e| e.id.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            },
+            next: next_cursor(&entries, |e| e.id.to_string()),
             rows: entries.data.iter().map(row).collect(),
             groups: GROUPS
                 .iter()
@@ -204,21 +198,7 @@ async fn csv(
     let mut after = None;
     let mut n = 0;
     loop {
-        let page = portal
-            .services
-            .credits
-            .ledger(
-                &r.ctx,
-                r.account(),
-                p.kinds,
-                p.from,
-                p.to,
-                &PageRequest {
-                    limit: 100,
-                    starting_after: after.clone(),
-                },
-            )
-            .await?;
+        let page = ledger(&portal, &r, &p, 100, after.clone()).await?;
         for e in &page.data {
             let when = e
                 .created_at

@@ -1,6 +1,6 @@
 //! View models shared by several pages: entities turned into the strings templates show.
 
-use billing_domain::entities::{Invoice, InvoiceStatus, Payment, PaymentMethodKind};
+use billing_domain::entities::{Invoice, InvoiceStatus, Payment};
 use time::OffsetDateTime;
 
 use crate::format::{self, Badge};
@@ -78,9 +78,4 @@ impl PaymentRow {
                 && matches!(p.status, S::AwaitingTransfer | S::Rejected),
         }
     }
-}
-
-/// Whether a payment goes through the manual page (instructions, confirmation form).
-pub(crate) fn is_manual(m: PaymentMethodKind) -> bool {
-    m.is_manual()
 }
